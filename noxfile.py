@@ -1,0 +1,74 @@
+"""Sessions: conformance (the main job), tests (the project's own tests + the
+conformance suite under the ci profile), bench, report.
+
+Which torch is tested:
+  * default: ``torch`` from the package registry;
+  * ``TORCH_SPEC=...`` overrides it (``torch==2.12.0``, a wheel path, ...);
+  * ``nox -s conformance --no-venv`` installs nothing and tests the torch of
+    the current environment (a vendor or source build).
+"""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.sessions = ["conformance"]
+
+REPORTS = "reports"
+
+
+def _install(session: nox.Session, extras: str) -> None:
+    """Install torch and the suite into the session's venv; with --no-venv
+    install nothing, so the environment's own torch is what gets tested."""
+    if session.venv_backend == "none":
+        session.log("--no-venv: testing the torch already installed in this environment")
+        return
+    session.install(*os.environ.get("TORCH_SPEC", "torch").split())
+    session.install("-e", f".[{extras}]")
+
+
+def _build_report(session: nox.Session) -> None:
+    session.run("python", "-m", "torchconform.report", "--reports", REPORTS)
+
+
+@nox.session
+def conformance(session: nox.Session) -> None:
+    """Check torch against NumPy on every device; write reports/conformance.{json,html}."""
+    _install(session, "conformance,report")
+    code = session.run(
+        "python", "-m", "pytest", "conformance", "-n", "auto",
+        f"--conformance-json={REPORTS}/conformance.json", *session.posargs,
+        success_codes=[0, 1],
+    )
+    _build_report(session)
+    if code is not True and code != 0:
+        session.error("conformance failures: see reports/conformance.html")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The suite's own tests, then the conformance suite under the ci profile."""
+    _install(session, "test")
+    session.run("python", "-m", "pytest", "tests", "-n", "auto", *session.posargs)
+    session.run("python", "-m", "pytest", "conformance", "-n", "auto", "--hypothesis-profile=ci",
+                f"--conformance-json={REPORTS}/conformance.json")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Time the tutorial networks; write reports/bench.{json,html}. ``-- --quick`` for a short run."""
+    _install(session, "bench,report")
+    session.run("python", "-m", "pytest", "benchmarks", f"--benchmark-json={REPORTS}/bench.json",
+                *session.posargs)
+    _build_report(session)
+
+
+@nox.session
+def report(session: nox.Session) -> None:
+    """Rebuild the HTML pages from the JSON results already under reports/."""
+    if session.venv_backend != "none":
+        session.install("-e", ".[report]")
+    session.run("python", "-m", "torchconform.report", "--reports", REPORTS, *session.posargs)

@@ -1,0 +1,209 @@
+"""Hypothesis strategies for drawing tensors together with their NumPy twins.
+
+Everything here draws *values first, in NumPy*, then builds the torch tensor
+from them in the requested memory layout, so the reference always sees
+exactly the values the tensor holds (bfloat16 values are rounded in NumPy
+before the tensor is made).
+
+Shrinking: shapes shrink towards fewer and shorter dimensions, elements
+towards 0 (then small integers), layouts towards ``"contiguous"`` and dtypes
+towards the first dtype listed. A failing case therefore ends at the
+smallest, plainest tensor that still fails.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import hypothesis.extra.numpy as hnp
+import numpy as np
+import torch
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from torchconform import dtypes
+
+#: Memory layouts a drawn tensor can have. "expanded" has a stride-0
+#: dimension; "sliced" a storage offset and a step of 2; "channels_last"
+#: applies to 4-d tensors only (others fall back to contiguous).
+LAYOUTS = ("contiguous", "transposed", "sliced", "expanded", "channels_last")
+
+MAX_SIDE = 5
+
+
+def _check_domain(domain: tuple[float, float] | None) -> None:
+    if domain is not None and not domain[0] <= domain[1]:
+        raise InvalidArgument(f"domain={domain!r}: lower bound must not exceed the upper bound")
+
+
+def shapes(*, min_dims: int = 0, max_dims: int = 4, min_side: int = 0, max_side: int = MAX_SIDE) -> st.SearchStrategy:
+    """Tensor shapes, including 0-d (``()``) and 0-size dimensions by default.
+    Shrinks towards ``()``."""
+    if min_dims < 0 or max_dims < min_dims:
+        raise InvalidArgument(f"need 0 <= min_dims <= max_dims, got {min_dims}, {max_dims}")
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+
+
+def broadcastable_shapes(num_shapes: int = 2, *, min_dims: int = 0, max_dims: int = 4, min_side: int = 0,
+                         max_side: int = MAX_SIDE) -> st.SearchStrategy:
+    """Mutually broadcastable shape tuples: draws ``BroadcastableShapes(input_shapes,
+    result_shape)`` so the test knows the expected result shape. Shrinks
+    towards all shapes ``()``."""
+    return hnp.mutually_broadcastable_shapes(
+        num_shapes=num_shapes, min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
+    )
+
+
+def special_floats(dtype: torch.dtype) -> list[float]:
+    """The edge values every float check should meet: nan, +-inf, -0.0, the
+    smallest subnormal and normal, the largest finite, and values just
+    around 1."""
+    real = {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(dtype, dtype)
+    info = torch.finfo(real)
+    return [
+        math.nan, math.inf, -math.inf, -0.0, 0.0,
+        info.tiny * info.eps, -info.tiny * info.eps,  # smallest subnormals
+        info.tiny, -info.tiny, info.max, -info.max,
+        1.0 + info.eps, 1.0 - info.eps / 2, -1.0,
+    ]
+
+
+def _representable_inward(lo: float, hi: float, width: int) -> tuple[float, float]:
+    """Domain bounds moved inwards to the nearest values a float of ``width``
+    bits holds (Hypothesis requires bounds it can represent exactly)."""
+    carrier = {16: np.float16, 32: np.float32, 64: np.float64}[width]
+    with np.errstate(over="ignore"):
+        a, b = carrier(lo), carrier(hi)
+    if a < lo:
+        a = np.nextafter(a, carrier(np.inf))
+    if b > hi:
+        b = np.nextafter(b, carrier(-np.inf))
+    return float(a), float(b)
+
+
+def _in_domain(value: float, domain: tuple[float, float] | None) -> bool:
+    return domain is None or (not math.isnan(value) and domain[0] <= value <= domain[1])
+
+
+def elements(dtype: torch.dtype, *, domain: tuple[float, float] | None = None, specials: bool = True,
+             ) -> st.SearchStrategy:
+    """Scalar values of ``dtype`` (as Python numbers), within ``domain`` when
+    given (bounds inclusive). Floats mix ordinary values with
+    :func:`special_floats` (those inside the domain; nan and inf only when
+    ``specials`` and no domain excludes them). Integers span the dtype's full
+    range unless a domain narrows it. Shrinks towards 0."""
+    _check_domain(domain)
+    if dtype == torch.bool:
+        return st.booleans()
+    if dtypes.is_exact(dtype):
+        info = torch.iinfo(dtype)
+        lo, hi = info.min, info.max
+        if domain is not None:
+            lo, hi = max(lo, math.ceil(domain[0])), min(hi, math.floor(domain[1]))
+        return st.integers(lo, hi)
+    if dtypes.is_complex(dtype):
+        part = torch.float32 if dtype == torch.complex64 else torch.float64
+        return st.builds(complex, elements(part, domain=domain, specials=specials),
+                         elements(part, domain=domain, specials=specials))
+    width = {torch.float16: 16, torch.bfloat16: 32, torch.float32: 32, torch.float64: 64}[dtype]
+    info = torch.finfo(dtype)
+    lo, hi = (-info.max, info.max) if domain is None else (max(domain[0], -info.max), min(domain[1], info.max))
+    lo, hi = _representable_inward(lo, hi, width)
+    ordinary = st.floats(lo, hi, width=width, allow_subnormal=specials)
+    extremes = [v for v in special_floats(dtype) if (specials or math.isfinite(v)) and _in_domain(v, domain)]
+    if specials and domain is None:
+        ordinary = st.floats(width=width)
+    return st.one_of(ordinary, st.sampled_from(extremes)) if extremes else ordinary
+
+
+def dtypes_for(device: str, kinds: Sequence[str] = ("bool", "int", "float", "complex")) -> st.SearchStrategy:
+    """Dtypes supported on ``device`` (probed) of the given kinds; shrinks
+    towards the first in :data:`torchconform.dtypes.ALL_DTYPES` order."""
+    wanted = [d for d in dtypes.supported_dtypes(device) if kind_of(d) in kinds]
+    if not wanted:
+        raise InvalidArgument(f"no dtype of kinds {kinds} is supported on {device}")
+    return st.sampled_from(wanted)
+
+
+def kind_of(dtype: torch.dtype) -> str:
+    if dtype == torch.bool:
+        return "bool"
+    if dtypes.is_exact(dtype):
+        return "int"
+    return "complex" if dtypes.is_complex(dtype) else "float"
+
+
+@dataclass
+class Drawn:
+    """A drawn tensor and the NumPy array of the values it holds (bridge type)."""
+
+    tensor: torch.Tensor
+    array: np.ndarray
+    layout: str
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # Hypothesis' falsifying-example printer
+        printer.text(repr(self))
+
+    def __repr__(self) -> str:
+        t = self.tensor
+        return (f"Drawn({self.layout}, dtype={dtypes.name(t.dtype)}, shape={tuple(t.shape)}, "
+                f"stride={t.stride()}, offset={t.storage_offset()}, values={self.array.tolist()!r})")
+
+
+def _with_layout(values: np.ndarray, dtype: torch.dtype, device: str, layout: str) -> torch.Tensor:
+    """A tensor holding ``values`` in the requested layout."""
+    def make(a: np.ndarray) -> torch.Tensor:
+        # np.array, not np.ascontiguousarray: the latter turns 0-d into 1-d.
+        return torch.from_numpy(np.array(a, order="C", copy=True)).to(device=device, dtype=dtype)
+
+    if layout == "transposed" and values.ndim >= 2:
+        order = tuple(range(values.ndim))[::-1]
+        return make(values.transpose(order)).permute(order)
+    if layout == "sliced" and values.ndim >= 1:
+        shape = values.shape[:-1] + (2 * values.shape[-1] + 1,)
+        padded = np.zeros(shape, dtype=values.dtype)
+        padded[..., 1::2] = values
+        return make(padded)[..., 1::2]
+    if layout == "expanded" and values.ndim >= 1:
+        # Only the first row is real memory: callers pass values that are
+        # constant along dim 0 (see tensors()).
+        return make(values[:1]).expand(values.shape)
+    if layout == "channels_last" and values.ndim == 4:
+        return make(values).contiguous(memory_format=torch.channels_last)
+    return make(values)
+
+
+@st.composite
+def tensors(draw, dtype: torch.dtype, *, shape: tuple[int, ...] | st.SearchStrategy | None = None,
+            device: str = "cpu", domain: tuple[float, float] | None = None, specials: bool = True,
+            nonzero: bool = False, layouts: Sequence[str] = LAYOUTS) -> Drawn:
+    """A tensor of ``dtype`` on ``device`` with its values as a NumPy array.
+
+    ``shape`` is a fixed shape or a strategy (default :func:`shapes`);
+    ``domain``/``specials`` are passed to :func:`elements` (``nonzero``
+    leaves out 0, for divisors); ``layouts`` are
+    the memory layouts to draw from (see :data:`LAYOUTS`). For
+    ``"expanded"`` the values are drawn for one slice and repeated along
+    dim 0 (stride 0), so the values are constrained, not the test.
+    """
+    for layout in layouts:
+        if layout not in LAYOUTS:
+            raise InvalidArgument(f"unknown layout {layout!r}; expected one of {LAYOUTS}")
+    if shape is None:
+        shape = shapes()
+    shp = draw(shape) if isinstance(shape, st.SearchStrategy) else tuple(shape)
+    layout = draw(st.sampled_from(list(layouts)))
+    carrier = np.dtype(dtypes.to_numpy(dtype))
+    elems = elements(dtype, domain=domain, specials=specials)
+    if nonzero:
+        elems = elems.filter(lambda v: v != 0)
+    if layout == "expanded" and len(shp) >= 1:
+        row = draw(hnp.arrays(carrier, (1,) + shp[1:], elements=elems))
+        values = np.broadcast_to(row, shp).copy()
+    else:
+        values = draw(hnp.arrays(carrier, shp, elements=elems))
+    if dtype == torch.bfloat16:
+        values = dtypes.round_to_dtype(values, dtype)
+    return Drawn(_with_layout(values, dtype, device, layout), values, layout)

@@ -1,0 +1,151 @@
+"""The one tolerance policy of the suite.
+
+Every comparison of a torch result with a NumPy reference goes through
+:func:`tolerance` and nowhere else sets an ``rtol``/``atol``. A test that
+needs more room than its dtype gives must name an op factor below, with the
+reason written next to it; there is no per-test override.
+
+How a result is judged
+----------------------
+The reference is computed in float64 (complex128) from the very values the
+tensor holds, then rounded to the tested dtype, so an exact op would match it
+to the last bit. A result ``a`` passes against the rounded reference ``e`` when
+
+    |a - e| <= atol + rtol * max(|e|, scale)
+
+elementwise, where ``scale`` defaults to ``|e|``. Ops built from several
+rounding steps (``addcmul``, ``sub`` with ``alpha``, reductions, matmul) have
+an error that is relative to the size of their *terms*, not of their result;
+their op-table entry gives a NumPy ``scale`` (for a sum: the sum of absolute
+values), which is the textbook forward-error bound ``|error| <= k*eps*scale``.
+NaN must meet NaN and infinities must match in sign.
+
+Why these numbers
+-----------------
+``rtol`` is a small multiple of the dtype's machine epsilon: vectorised torch
+kernels (SLEEF, CUDA intrinsics) promise a few ULPs, not correct rounding.
+float16 and bfloat16 kernels compute in float32 and round once, so two ULPs
+(one for the rounding of the reference, one for the kernel) suffice. For
+float32 we allow 8 epsilon (about 8 to 16 ULPs), close to
+``torch.testing.assert_close``'s 1.3e-6. float64 gets 1e-10: far tighter than
+``assert_close``'s 1e-7, because a float64 reference only checks a float64 op
+well when the tolerance is near float64 precision.
+``atol`` is the smallest normal number of the dtype times 16: it only
+forgives differences in the subnormal range (flush-to-zero hardware, and
+intermediates of composite ops such as ``addcmul`` that underflow), never a
+wrong value of ordinary size.
+
+Gradients are compared against closed-form NumPy VJPs (``kind="gradient"``):
+backward formulas chain several rounded ops, so they get 64 epsilon. Against
+central finite differences in float64 (``kind="finite_difference"``) the
+truncation error of the difference (``h**2`` with ``h ~ eps**(1/3)``)
+dominates in float64, hence 1e-6.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from torchconform import dtypes
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float
+    atol: float
+
+    @property
+    def exact(self) -> bool:
+        return self.rtol == 0 and self.atol == 0
+
+    def __str__(self) -> str:
+        return "exact" if self.exact else f"rtol={self.rtol:.3g}, atol={self.atol:.3g}"
+
+
+@dataclass(frozen=True)
+class OpFactor:
+    """A multiplier on ``rtol`` for one op, with the reason it is needed."""
+
+    factor: float
+    reason: str
+
+
+#: rtol as a multiple of machine epsilon, per kind of comparison.
+_EPS_MULTIPLE = {
+    "forward": {torch.float16: 2, torch.bfloat16: 2, torch.float32: 8},
+    "gradient": {torch.float16: 8, torch.bfloat16: 8, torch.float32: 64},
+}
+_FLOAT64_RTOL = {"forward": 1e-10, "gradient": 1e-9, "finite_difference": 1e-6}
+_FINITE_DIFFERENCE_FLOOR = 1e-6
+KINDS = ("forward", "gradient", "finite_difference")
+
+#: Ops whose kernels legitimately need more than the base policy. Each entry
+#: says why; tests cannot add their own.
+OP_FACTORS: dict[str, OpFactor] = {
+    "sum": OpFactor(4, "pairwise summation: error grows like log2(n) eps times the sum of |x|"),
+    "mean": OpFactor(4, "a sum (see sum) followed by one division"),
+    "prod": OpFactor(8, "n-1 rounded multiplications, relative error up to (n-1) eps"),
+    "var": OpFactor(8, "Welford's update rounds several terms per element; scale is mean(x**2)"),
+    "std": OpFactor(8, "sqrt of var (see var); error propagated through sqrt halves it"),
+    "matmul": OpFactor(4, "blocked dot products: error up to k eps times sum |a||b| (scale)"),
+    "linalg": OpFactor(4, "blocked dot products: error up to k eps times sum |a||b| (scale)"),
+    "pow": OpFactor(4, "computed as exp(y*log(x)) in vector kernels; error scales with |y log x|"),
+    "logspace": OpFactor(4, "base**(start + i*step): the exponent is rounded first, then amplified by log(base)"),
+    "linspace": OpFactor(2, "start + i*step rounds the step and the product"),
+    "special": OpFactor(4, "hyperbolic and inverse-trigonometric kernels promise about 4 ULPs"),
+}
+
+
+def tolerance(dtype: torch.dtype, *, kind: str = "forward", op: str | None = None) -> Tolerance:
+    """The (rtol, atol) for comparing a result of ``dtype`` with its reference.
+
+    ``kind`` is ``"forward"`` (values of an op), ``"gradient"`` (autograd vs a
+    closed-form NumPy VJP) or ``"finite_difference"`` (autograd vs NumPy
+    central differences). ``op`` names an entry of :data:`OP_FACTORS`.
+    Integers and bool are exact.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown tolerance kind {kind!r}; expected one of {KINDS}")
+    if op is not None and op not in OP_FACTORS:
+        raise ValueError(f"op factor {op!r} is not in the policy; add it to OP_FACTORS with a reason")
+    if dtypes.is_exact(dtype):
+        return Tolerance(0.0, 0.0)
+    real = {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(dtype, dtype)
+    factor = OP_FACTORS[op].factor if op else 1.0
+    info = torch.finfo(real)
+    atol = 16 * info.tiny
+    if kind == "finite_difference":
+        rtol = max(_FLOAT64_RTOL[kind], 64 * info.eps)
+        return Tolerance(rtol * factor, max(atol, _FINITE_DIFFERENCE_FLOOR))
+    if real == torch.float64:
+        rtol = _FLOAT64_RTOL[kind]
+    else:
+        rtol = _EPS_MULTIPLE[kind][real] * info.eps
+    return Tolerance(rtol * factor, atol)
+
+
+def ulp_error(actual: np.ndarray, expected: np.ndarray, dtype: torch.dtype) -> float:
+    """Largest error of ``actual`` in ULPs of ``dtype`` at the expected value.
+
+    Positions where both are NaN, or both the same infinity, count as zero;
+    a NaN/inf mismatch is ``inf``. Exact dtypes report the largest absolute
+    difference (0 when equal). Empty arrays give 0.
+    """
+    a = np.asarray(actual)
+    e = np.asarray(expected)
+    if a.size == 0:
+        return 0.0
+    if dtypes.is_exact(dtype):
+        return float(np.max(np.abs(a.astype(np.float64) - e.astype(np.float64))))
+    a = a.astype(np.complex128 if np.iscomplexobj(a) else np.float64)
+    e = e.astype(a.dtype)
+    both_nan = np.isnan(a) & np.isnan(e)
+    same_inf = np.isinf(a) & np.isinf(e) & (a == e)
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.abs(a - e) / dtypes.ulp(np.abs(e), dtype)
+    err = np.where(both_nan | same_inf, 0.0, err)
+    err = np.where(np.isnan(err), np.inf, err)
+    return float(np.max(err))
