@@ -3,14 +3,38 @@ NumPy reference: the engine behind the op-table tests."""
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
 import numpy as np
+import pytest
 import torch
 from hypothesis import strategies as st
 
-from torchconform import dtypes, oracle, record, strategies
+from torchconform import dtypes, oracle, record, repro, strategies
+from torchconform.references import forward
+from torchconform.tolerances import tolerance
 from torchconform.ops import OUT_DTYPES, Op
+
+
+#: The dtype matrix of the op-table tests. One representative per integer
+#: width class keeps it readable; the promotion tests cover the other integer dtypes.
+DTYPES = (torch.bool, torch.uint8, torch.int32, torch.int64, torch.float16, torch.bfloat16,
+          torch.float32, torch.float64, torch.complex64, torch.complex128)
+
+
+def op_dtype_params(ops, dtype_matrix=DTYPES) -> list:
+    """``pytest.param(op, dtype)`` for every row and every dtype of a kind it is checked on."""
+    return [
+        pytest.param(op, dtype, id=f"{op.name}-{dtypes.name(dtype)}")
+        for op in ops for dtype in dtype_matrix if strategies.kind_of(dtype) in op.kinds
+    ]
+
+
+def require_dtype(dtype: torch.dtype, device: str) -> None:
+    """Skip, with the reason, a dtype this torch build cannot use on ``device``."""
+    if dtype not in dtypes.supported_dtypes(device):
+        pytest.skip(f"{dtypes.name(dtype)} is not supported by this torch build on {device}")
 
 
 @dataclass
@@ -21,6 +45,11 @@ class OpCase:
     inputs: list[strategies.Drawn]
     params: dict
     dtype: torch.dtype
+
+    def __post_init__(self) -> None:
+        # In-place forms overwrite the first input; repro scripts need the
+        # values as drawn.
+        self.originals = [d.tensor.clone() for d in self.inputs]
 
     def __repr__(self) -> str:
         inputs = ", ".join(f"{n}={d!r}" for n, d in zip("xyz", self.inputs))
@@ -56,9 +85,9 @@ def op_cases(draw, op: Op, dtype: torch.dtype, device: str, *, result_shaped_fir
     as an in-place call requires."""
     min_side = 1 if op.nonempty else 0
     if op.arity == 1:
-        shapes = [draw(strategies.shapes(min_side=min_side), label="shape")]
+        shapes = [draw(strategies.shapes(min_dims=op.min_dims, min_side=min_side), label="shape")]
     else:
-        drawn = draw(strategies.broadcastable_shapes(op.arity, min_side=min_side), label="shapes")
+        drawn = draw(strategies.broadcastable_shapes(op.arity, min_dims=op.min_dims, min_side=min_side), label="shapes")
         shapes = list(drawn.input_shapes)
         if result_shaped_first:
             shapes[0] = drawn.result_shape
@@ -86,8 +115,24 @@ def check_result(case: OpCase, result: torch.Tensor, *, what: str = "") -> None:
         record.note("deviation", case.op.deviation[0])
     oracle.assert_matches(
         result, expected, case.expected_dtype, op=case.op.factor, scale=case.scale(),
-        what=what or f"{case.op.name}: {case.op.torch}",
+        what=what or f"{case.op.name}: {case.op.torch}", repro=lambda: repro_script(case),
     )
+
+
+def repro_script(case: OpCase) -> str:
+    """A standalone torch + NumPy script re-running the functional form of
+    the op on the case's inputs (see :mod:`torchconform.repro`)."""
+    op = case.op
+    text = repro.script(
+        op.torch, op.numpy.replace("ref.", ""), dict(zip("xyz", case.originals)),
+        dtype=case.expected_dtype, tolerance=tolerance(case.expected_dtype, op=op.factor),
+        params=case.params, scale_expr=op.scale, what=f"{op.name} on {dtypes.name(case.dtype)}",
+    )
+    if "ref." in op.numpy or "math." in op.numpy:
+        # The script must stand alone: inline the NumPy helpers it calls.
+        helpers = "import math\n\n" + inspect.getsource(forward).split('"""', 2)[2]
+        text = text.replace("\nimport torch\n", "\nimport torch\n" + helpers, 1)
+    return text
 
 
 def check_op(case: OpCase) -> torch.Tensor:

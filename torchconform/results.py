@@ -20,6 +20,7 @@ interrupted run leaves the previous file or a complete new one, marked
 from __future__ import annotations
 
 import datetime
+import os
 import re
 from collections import Counter
 from dataclasses import asdict
@@ -50,7 +51,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     path = config.getoption("conformance_json", None)
     if path and not hasattr(config, "workerinput"):
-        config.pluginmanager.register(Recorder(config, Path(path)), "torchconform-results")
+        config.pluginmanager.register(Recorder(config, _writable(Path(path))), "torchconform-results")
+
+
+def _writable(path: Path) -> Path:
+    """``path`` if a file can be written there, else a usage error (before any test runs)."""
+    if path.is_dir():
+        raise pytest.UsageError(f"--conformance-json {path}: is a directory, not a file")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise pytest.UsageError(f"--conformance-json {path}: cannot create its directory ({exc.strerror})") from None
+    if not os.access(path.parent, os.W_OK):
+        raise pytest.UsageError(f"--conformance-json {path}: directory {path.parent} is not writable")
+    return path
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -130,6 +144,7 @@ def parse_hypothesis_statistics(text: str) -> dict[str, Any]:
 
 
 _FALSIFYING = re.compile(r"^(?P<prefix>.*?)Falsifying (?:explicit )?example: ")
+_DRAW = re.compile(r"^Draw \d+(?: \([^)]*\))?: ")
 
 
 def _falsifying_blocks(lines: list[str]) -> list[tuple[int, int, str]]:
@@ -153,6 +168,13 @@ def _falsifying_blocks(lines: list[str]) -> list[tuple[int, int, str]]:
                 end += 1
                 if line == ")":
                     break
+        # Values drawn inside the test (st.data()) follow as "Draw 1 (label): ..."
+        while end < len(lines) and _DRAW.match(lines[end][len(prefix):]):
+            body.append(lines[end][len(prefix):])
+            end += 1
+            while end < len(lines) and lines[end][len(prefix):].startswith((" ", "\t")):
+                body.append(lines[end][len(prefix):])
+                end += 1
         blocks.append((i, end, "\n".join(body)))
         i = end
     return blocks
@@ -226,6 +248,7 @@ class Recorder:
         self.environment: dict[str, Any] = {}
         self.open: dict[str, dict[str, Any]] = {}
         self.records: list[dict[str, Any]] = []
+        self.write_error = ""
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         from torchconform import environment
@@ -336,7 +359,13 @@ class Recorder:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        write_json(self.path, self.document(session, exitstatus))
+        try:
+            write_json(self.path, self.document(session, exitstatus))
+        except OSError as exc:
+            self.write_error = f"{exc.strerror or exc}"
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        terminalreporter.write_line(f"torchconform: {len(self.records)} case record(s) written to {self.path}")
+        if self.write_error:
+            terminalreporter.write_line(f"torchconform: could not write {self.path}: {self.write_error}", red=True)
+        else:
+            terminalreporter.write_line(f"torchconform: {len(self.records)} case record(s) written to {self.path}")
