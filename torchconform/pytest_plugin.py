@@ -7,6 +7,8 @@ non-zero exit for a bad choice, never a traceback.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 from hypothesis import HealthCheck, settings
@@ -47,6 +49,12 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.load_profile(DEFAULT_PROFILE)
     elif profile not in PROFILES and profile not in settings._profiles:
         raise pytest.UsageError(f"unknown Hypothesis profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    workers = getattr(config, "workerinput", {}).get("workercount")
+    if workers:
+        # Each xdist worker gets its share of the cores: torch's and the BLAS
+        # thread pools of every worker fighting over the same cores made
+        # small-op tests an order of magnitude slower.
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(workers)))
     try:
         config._torchconform_deviations = deviations.load()
     except (ValueError, OSError) as exc:

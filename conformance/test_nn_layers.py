@@ -1,0 +1,426 @@
+"""torch.nn layers against the NumPy references of ``torchconform.references.nn``
+(issue 5, item 3): forward values and the gradients with respect to the input
+and the parameters, with hyper-parameters drawn by Hypothesis.
+
+Hyper-parameters (sizes, kernel, stride, padding, dilation, groups, modes) are
+what layer bugs hide in, so Hypothesis draws and shrinks them directly; the
+values are standard normal from a drawn seed, as layer arithmetic has no
+special-value structure worth shrinking element by element.
+
+Products and sums are judged against the size of their terms: for a layer that
+is linear in each argument the terms of the output (and of each gradient) are
+the same computation on absolute values, which is the ``scale`` passed on.
+"""
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+import scipy.stats
+import torch
+from hypothesis import assume, given, strategies as st
+from torch import nn
+
+from torchconform import dtypes, oracle
+from torchconform.networks.checks import single_threaded
+from torchconform.references import nn as ref
+
+pytestmark = pytest.mark.area("nn")
+
+DTYPES = [torch.float32, torch.float64]
+seeds = st.integers(0, 2**32 - 1)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    with single_threaded():
+        yield
+
+
+def rounded(a: np.ndarray, dtype: torch.dtype) -> np.ndarray:
+    """``a`` as ``dtype`` holds it, widened back to float64 for the reference."""
+    return np.asarray(a).astype(dtypes.to_numpy(dtype)).astype(np.float64)
+
+
+@dataclass
+class Run:
+    out: torch.Tensor
+    grads: list
+    inputs: list  # the values torch saw, in float64
+    g: np.ndarray  # the upstream gradient, in float64
+
+
+def run(fn, arrays, dtype, device, seed) -> Run:
+    """Call ``fn`` on leaf tensors holding ``arrays`` and back-propagate a
+    random upstream gradient; off CPU, replay on CPU and compare. A module
+    ``fn`` is copied to CPU before the call, so the replay starts from the
+    same state (BatchNorm's running statistics) and leaves the original alone."""
+    on_cpu = None
+    if torch.device(device).type != "cpu":
+        cpu_fn = copy.deepcopy(fn).cpu() if isinstance(fn, nn.Module) else fn
+        on_cpu = run(cpu_fn, arrays, dtype, "cpu", seed)
+    inputs = [rounded(a, dtype) for a in arrays]
+    leaves = [torch.tensor(a, dtype=dtype, device=device, requires_grad=True) for a in inputs]
+    out = fn(*leaves)
+    g = rounded(np.random.default_rng(seed).standard_normal(out.shape), dtype)
+    out.backward(torch.tensor(g, dtype=dtype, device=device))
+    result = Run(out.detach(), [leaf.grad for leaf in leaves], inputs, g)
+    if on_cpu is not None:
+        oracle.assert_device_matches_cpu(result.out, on_cpu.out, op="matmul")
+        for got, want in zip(result.grads, on_cpu.grads):
+            oracle.assert_device_matches_cpu(got, want, kind="gradient", op="matmul")
+    return result
+
+
+class WithParams(nn.Module):
+    """Runs ``module``'s own forward with the tensors passed after the input as
+    its parameters (in ``named_parameters()`` order), so their gradients are
+    the leaves' gradients."""
+
+    def __init__(self, module: nn.Module):
+        super().__init__()
+        self.inner = module
+        self.names = [n for n, _ in module.named_parameters()]
+
+    def forward(self, x, *params):
+        return torch.func.functional_call(self.inner, dict(zip(self.names, params)), (x,))
+
+
+def check_grads(r: Run, expected, scales, names, *, op="matmul"):
+    for got, want, scale, name in zip(r.grads, expected, scales, names):
+        oracle.assert_matches(got, want, kind="gradient", op=op, scale=scale, what=f"d/d{name}")
+
+
+def normal(rng, *shape):
+    return rng.standard_normal(shape)
+
+
+# --------------------------------------------------------------------------- Linear
+
+
+@pytest.mark.capability("forward")
+@pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
+@given(lead=st.lists(st.integers(1, 4), max_size=2), fin=st.integers(1, 12), fout=st.integers(1, 12),
+       bias=st.booleans(), seed=seeds)
+def test_linear_matches_numpy(dtype, device, lead, fin, fout, bias, seed):
+    rng = np.random.default_rng(seed)
+    layer = nn.Linear(fin, fout, bias=bias)
+    arrays = [normal(rng, *lead, fin), normal(rng, fout, fin)] + ([normal(rng, fout)] if bias else [])
+    r = run(WithParams(layer).to(device, dtype), arrays, dtype, device, seed)
+    x, w, b = r.inputs[0], r.inputs[1], (r.inputs[2] if bias else None)
+    absb = None if b is None else np.abs(b)
+    oracle.assert_matches(r.out, ref.linear(x, w, b), op="matmul", scale=ref.linear(np.abs(x), np.abs(w), absb),
+                          what=f"Linear({fin}, {fout}, bias={bias})")
+    want = ref.linear_backward(r.g, x, w, bias)
+    scales = ref.linear_backward(np.abs(r.g), np.abs(x), np.abs(w), bias)
+    check_grads(r, want, scales, ["x", "weight", "bias"])
+
+
+# --------------------------------------------------------------------------- Conv2d
+
+
+@st.composite
+def conv_configs(draw):
+    groups = draw(st.integers(1, 3), label="groups")
+    cin, cout = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 3))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    spans = [d * (k - 1) + 1 - 2 * p for k, d, p in zip(kernel, dilation, padding)]
+    hw = tuple(draw(st.integers(max(1, s), max(1, s) + 5)) for s in spans)
+    return dict(cin=cin, cout=cout, groups=groups, kernel=kernel, stride=stride, padding=padding,
+                dilation=dilation, hw=hw, batch=draw(st.integers(1, 2)), bias=draw(st.booleans()))
+
+
+@pytest.mark.capability("forward")
+@pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
+@given(cfg=conv_configs(), seed=seeds)
+def test_conv2d_matches_numpy(dtype, device, cfg, seed):
+    rng = np.random.default_rng(seed)
+    hyper = {k: cfg[k] for k in ("stride", "padding", "dilation", "groups")}
+    layer = nn.Conv2d(cfg["cin"], cfg["cout"], cfg["kernel"], bias=cfg["bias"], **hyper)
+    arrays = [normal(rng, cfg["batch"], cfg["cin"], *cfg["hw"]), normal(rng, *layer.weight.shape)]
+    arrays += [normal(rng, cfg["cout"])] if cfg["bias"] else []
+    r = run(WithParams(layer).to(device, dtype), arrays, dtype, device, seed)
+    x, w = r.inputs[:2]
+    b = r.inputs[2] if cfg["bias"] else None
+    absb = None if b is None else np.abs(b)
+    oracle.assert_matches(r.out, ref.conv2d(x, w, b, **hyper), op="matmul",
+                          scale=ref.conv2d(np.abs(x), np.abs(w), absb, **hyper), what=f"{layer}")
+    want = ref.conv2d_backward(r.g, x, w, has_bias=cfg["bias"], **hyper)
+    scales = ref.conv2d_backward(np.abs(r.g), np.abs(x), np.abs(w), has_bias=cfg["bias"], **hyper)
+    check_grads(r, want, scales, ["x", "weight", "bias"])
+
+
+# --------------------------------------------------------------------------- pooling
+
+
+@st.composite
+def pool_configs(draw, dilation=True):
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)  # torch allows at most half the kernel
+    dil = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) if dilation else (1, 1)
+    spans = [d * (k - 1) + 1 - 2 * p for k, d, p in zip(kernel, dil, padding)]
+    hw = tuple(draw(st.integers(max(1, s), max(1, s) + 5)) for s in spans)
+    return dict(kernel_size=kernel, stride=stride, padding=padding, dilation=dil, hw=hw,
+                ceil_mode=draw(st.booleans()), shape=(draw(st.integers(1, 2)), draw(st.integers(1, 2))))
+
+
+def windows_touch_input(cfg) -> bool:
+    """Whether every pooling window has a tap inside the input (dilation can
+    put all taps of an edge window into the padding)."""
+    for size, k, s, p, d in zip(cfg["hw"], cfg["kernel_size"], cfg["stride"], cfg["padding"], cfg["dilation"]):
+        out = ref.conv2d_output_shape(size, size, k, s, p, d, cfg["ceil_mode"])[0]
+        if not all(any(0 <= o * s - p + j * d < size for j in range(k)) for o in range(out)):
+            return False
+    return True
+
+
+@pytest.mark.capability("forward")
+@pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
+@given(cfg=pool_configs(), seed=seeds)
+def test_max_pool2d_matches_numpy(dtype, device, cfg, seed):
+    # windows made only of padding are test_max_pool2d_indices_stay_inside_the_input's subject
+    assume(windows_touch_input(cfg))
+    hyper = {k: cfg[k] for k in ("kernel_size", "stride", "padding", "dilation", "ceil_mode")}
+    layer = nn.MaxPool2d(**hyper)
+    x = normal(np.random.default_rng(seed), *cfg["shape"], *cfg["hw"])
+    r = run(layer, [x], dtype, device, seed)
+    want, argmax = ref.max_pool2d(r.inputs[0], **hyper)
+    oracle.assert_matches(r.out, want, what=f"{layer}")
+    # overlapping windows add up several upstream gradients
+    grad = ref.max_pool2d_backward(r.g, x.shape, argmax)
+    check_grads(r, [grad], [ref.max_pool2d_backward(np.abs(r.g), x.shape, argmax)], ["x"], op="sum")
+
+
+@pytest.mark.capability("forward")
+def test_max_pool2d_indices_stay_inside_the_input(device):
+    # kernel 2 with dilation 2 and padding 1 on a width-1 input: both taps of
+    # the window fall in the padding, so the output is -inf and no input
+    # element is its argmax. The index must still point inside the input,
+    # since backward scatters the gradient there. (Only indices are checked:
+    # running backward with a bad index writes outside the gradient tensor.)
+    x = torch.randn(1, 2, 1, 1, dtype=torch.float64, device=device)
+    out, indices = nn.functional.max_pool2d(x, (1, 2), 1, (0, 1), (1, 2), return_indices=True)
+    oracle.assert_matches(out, np.full((1, 2, 1, 1), -np.inf), what="max_pool2d of a window of padding only")
+    bad = dtypes.tensor_to_numpy(indices)
+    assert np.all((bad >= 0) & (bad < x[0, 0].numel())), f"max_pool2d indices {bad.ravel()} outside the 1x1 input plane"
+
+
+@pytest.mark.capability("forward")
+@pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
+@given(cfg=pool_configs(dilation=False), include_pad=st.booleans(), divisor=st.sampled_from([None, 1, 3]), seed=seeds)
+def test_avg_pool2d_matches_numpy(dtype, device, cfg, include_pad, divisor, seed):
+    hyper = {k: cfg[k] for k in ("kernel_size", "stride", "padding", "ceil_mode")}
+    hyper.update(count_include_pad=include_pad, divisor_override=divisor)
+    layer = nn.AvgPool2d(**hyper)
+    x = normal(np.random.default_rng(seed), *cfg["shape"], *cfg["hw"])
+    r = run(layer, [x], dtype, device, seed)
+    oracle.assert_matches(r.out, ref.avg_pool2d(r.inputs[0], **hyper), op="mean",
+                          scale=ref.avg_pool2d(np.abs(r.inputs[0]), **hyper), what=f"{layer}")
+    grad = ref.avg_pool2d_backward(r.g, x.shape, **hyper)
+    check_grads(r, [grad], [ref.avg_pool2d_backward(np.abs(r.g), x.shape, **hyper)], ["x"], op="mean")
+
+
+# --------------------------------------------------------------------------- activations
+
+
+def _softmax_scales(x, y, g, log):
+    """Terms of log_softmax's ``x - max - log(sum)`` (the log of a sum near 1
+    has an absolute error of the sum's relative error, hence the 1); softmax's
+    ``exp(x - max)`` amplifies the rounding of ``x - max`` by its size; the
+    VJPs subtract a weighted sum of ``g`` from ``g``."""
+    shifted = x - x.max(axis=-1, keepdims=True)
+    lse = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    p = np.exp(y) if log else y
+    forward = np.abs(shifted) + lse + 1 if log else y * (1 + np.abs(shifted))
+    backward = np.abs(g) + p * np.abs(g).sum(axis=-1, keepdims=True) if log else \
+        p * (np.abs(g) + (np.abs(g) * p).sum(axis=-1, keepdims=True))
+    return forward, backward
+
+
+ACTIVATIONS = ["ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax"]
+
+
+@pytest.mark.capability("forward")
+@pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
+@pytest.mark.parametrize("name", ACTIVATIONS)
+@given(shape=st.lists(st.integers(1, 6), min_size=1, max_size=3), magnitude=st.sampled_from([1.0, 30.0, 1e3]),
+       seed=seeds)
+def test_activation_matches_numpy(name, dtype, device, shape, magnitude, seed):
+    # large inputs check the stable forms: no overflow of exp, no 0/0 in softmax
+    x = magnitude * normal(np.random.default_rng(seed), *shape)
+    layer = getattr(nn, name)(**({"dim": -1} if "Softmax" in name else {}))
+    r = run(layer, [x], dtype, device, seed)
+    x, g = r.inputs[0], r.g
+    scale = gscale = None
+    # sigmoid and tanh differentiate through their output: 1 - y (or 1 - y*y)
+    # cancels near saturation, so the terms |g| y (1 + y) and |g| (1 + y*y) bound the error
+    if name == "ReLU":
+        want, grad = ref.relu(x), ref.relu_backward(g, x)
+    elif name == "Sigmoid":
+        want = ref.sigmoid(x)
+        grad, gscale = ref.sigmoid_backward(g, want), np.abs(g) * want * (1 + want)
+    elif name == "Tanh":
+        want = np.tanh(x)
+        grad, gscale = ref.tanh_backward(g, want), np.abs(g) * (1 + want * want)
+    else:
+        log = name == "LogSoftmax"
+        want = ref.log_softmax(x) if log else ref.softmax(x)
+        grad = ref.log_softmax_backward(g, want) if log else ref.softmax_backward(g, want)
+        scale, gscale = _softmax_scales(x, want, g, log)
+    oracle.assert_matches(r.out, want, op="sum" if "Softmax" in name else None, scale=scale, what=name)
+    check_grads(r, [grad], [gscale], ["x"], op="sum" if "Softmax" in name else None)
+
+
+# --------------------------------------------------------------------------- Flatten
+
+
+@pytest.mark.capability("forward")
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=4), data=st.data())
+def test_flatten_merges_the_chosen_dims(device, shape, data):
+    start = data.draw(st.integers(-len(shape), len(shape) - 1), label="start_dim")
+    end = data.draw(st.integers(-len(shape), len(shape) - 1), label="end_dim")
+    lo, hi = start % len(shape), end % len(shape)
+    assume(lo <= hi)
+    x = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+    r = run(nn.Flatten(start, end), [x], torch.float64, device, 0)
+    want = x.reshape(tuple(shape[:lo]) + (-1,) + tuple(shape[hi + 1:]))
+    oracle.assert_matches(r.out, want, what=f"Flatten({start}, {end}) of {shape}")
+    oracle.assert_matches(r.grads[0], r.g.reshape(shape), kind="gradient")
+
+
+# --------------------------------------------------------------------------- BatchNorm
+
+
+@st.composite
+def batch_norm_configs(draw):
+    kind = draw(st.sampled_from(["1d", "1d-seq", "2d"]))
+    c = draw(st.integers(1, 4))
+    n = draw(st.integers(2, 4))  # training needs more than one value per channel
+    extra = {"1d": (), "1d-seq": (draw(st.integers(1, 4)),), "2d": (draw(st.integers(1, 3)), draw(st.integers(1, 3)))}
+    return dict(cls=nn.BatchNorm2d if kind == "2d" else nn.BatchNorm1d, shape=(n, c) + extra[kind],
+                affine=draw(st.booleans()), momentum=draw(st.sampled_from([0.1, 0.5])),
+                eps=draw(st.sampled_from([1e-5, 1e-2])))
+
+
+@pytest.mark.capability("forward")
+@pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
+@given(cfg=batch_norm_configs(), seed=seeds)
+def test_batch_norm_training_matches_numpy(dtype, device, cfg, seed):
+    rng = np.random.default_rng(seed)
+    c = cfg["shape"][1]
+    layer = cfg["cls"](c, eps=cfg["eps"], momentum=cfg["momentum"], affine=cfg["affine"]).to(device, dtype)
+    rm, rv = np.zeros(c), np.ones(c)
+    arrays = [3 + 2 * normal(rng, *cfg["shape"])] + ([normal(rng, c), normal(rng, c)] if cfg["affine"] else [])
+    call = WithParams(layer)
+    for step in range(2):  # two batches: the running statistics average over both
+        r = run(call, arrays, dtype, device, seed + step)
+        x = r.inputs[0]
+        gamma, beta = (r.inputs[1], r.inputs[2]) if cfg["affine"] else (None, None)
+        want, cache, rm, rv = ref.batch_norm_train(x, gamma, beta, rm, rv, cfg["momentum"], cfg["eps"])
+        xhat, inv, axes, shape = cache
+        scale = (np.abs(x) + np.abs(x.mean(axis=axes, keepdims=True))) * inv.reshape(shape)
+        if cfg["affine"]:
+            scale = scale * np.abs(gamma).reshape(shape) + np.abs(beta).reshape(shape)
+        oracle.assert_matches(r.out, want, op="var", scale=scale, what=f"{layer} train step {step}")
+        grads = ref.batch_norm_train_backward(r.g, gamma, cache)
+        # d/dx subtracts two batch means from g: its terms are each taken in absolute value
+        g_hat = np.abs(r.g) * (1 if gamma is None else np.abs(gamma).reshape(shape))
+        gx_terms = (g_hat + g_hat.mean(axis=axes, keepdims=True)
+                    + np.abs(xhat) * (g_hat * np.abs(xhat)).mean(axis=axes, keepdims=True)) * inv.reshape(shape)
+        scales = [gx_terms, (np.abs(r.g) * np.abs(xhat)).sum(axis=axes), np.abs(r.g).sum(axis=axes)]
+        check_grads(r, grads, scales, ["x", "weight", "bias"], op="var")
+        arrays = [3 + 2 * normal(rng, *cfg["shape"])] + arrays[1:]
+    oracle.assert_matches(layer.running_mean, rm, op="var", scale=np.abs(rm) + 3, what="running_mean")
+    oracle.assert_matches(layer.running_var, rv, op="var", what="running_var")
+    assert int(layer.num_batches_tracked) == 2
+
+
+@pytest.mark.capability("forward")
+@pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
+@given(cfg=batch_norm_configs(), seed=seeds)
+def test_batch_norm_eval_uses_running_statistics(dtype, device, cfg, seed):
+    rng = np.random.default_rng(seed)
+    c = cfg["shape"][1]
+    layer = cfg["cls"](c, eps=cfg["eps"], affine=cfg["affine"]).to(device, dtype).eval()
+    rm, rv = rounded(normal(rng, c), dtype), rounded(rng.uniform(0.5, 2, c), dtype)
+    with torch.no_grad():
+        layer.running_mean.copy_(torch.from_numpy(rm))
+        layer.running_var.copy_(torch.from_numpy(rv))
+    arrays = [normal(rng, *cfg["shape"])] + ([normal(rng, c), normal(rng, c)] if cfg["affine"] else [])
+    r = run(WithParams(layer).to(device, dtype), arrays, dtype, device, seed)
+    gamma, beta = (r.inputs[1], r.inputs[2]) if cfg["affine"] else (None, None)
+    x = r.inputs[0]
+    bshape = (1, c) + (1,) * (x.ndim - 2)
+    want = ref.batch_norm_eval(x, gamma, beta, rm, rv, cfg["eps"])
+    inv = (1 / np.sqrt(rv + cfg["eps"])).reshape(bshape)
+    scale = (np.abs(x) + np.abs(rm).reshape(bshape)) * inv * (1 if gamma is None else np.abs(gamma).reshape(bshape))
+    oracle.assert_matches(r.out, want, scale=scale + (0 if beta is None else np.abs(beta).reshape(bshape)),
+                          op="var", what=f"{layer} eval")
+    gx = r.g * inv * (1 if gamma is None else gamma.reshape(bshape))
+    oracle.assert_matches(r.grads[0], gx, kind="gradient", what="d/dx in eval")
+    np.testing.assert_array_equal(dtypes.tensor_to_numpy(layer.running_mean), rm.astype(dtypes.to_numpy(dtype)),
+                                  err_msg="eval mode must leave the running mean alone")
+
+
+# --------------------------------------------------------------------------- Dropout
+
+#: False-alarm rate of each statistical test in this module (fixed seeds make
+#: a run reproducible; the rate says how often a correct torch would fail one
+#: test if the seed were chosen at random).
+ALPHA = 1e-4
+DROPOUT_SIZE = 20_000
+
+
+@pytest.mark.capability("dropout")
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
+def test_dropout_zeroes_a_binomial_fraction_and_scales_the_rest(p, device):
+    torch.manual_seed(1234)
+    x = torch.ones(DROPOUT_SIZE, dtype=torch.float64, device=device, requires_grad=True)
+    out = nn.Dropout(p)(x)
+    out.backward(torch.ones_like(out))
+    y = dtypes.tensor_to_numpy(out)
+    zeros = int(np.sum(y == 0))
+    test = scipy.stats.binomtest(zeros, DROPOUT_SIZE, p)
+    assert test.pvalue > ALPHA, f"Dropout({p}) zeroed {zeros}/{DROPOUT_SIZE}: binomial p-value {test.pvalue:.2e}"
+    kept = y[y != 0]
+    oracle.assert_matches(torch.from_numpy(kept), np.full(kept.shape, 1 / (1 - p)), what="kept values")
+    oracle.assert_matches(x.grad, np.where(y != 0, 1 / (1 - p), 0.0), kind="gradient", what="Dropout grad")
+
+
+@pytest.mark.capability("dropout")
+@pytest.mark.parametrize("p", [0.2, 0.5])
+def test_dropout2d_zeroes_whole_channels(p, device):
+    torch.manual_seed(99)
+    n, c = 50, 40
+    y = dtypes.tensor_to_numpy(nn.Dropout2d(p)(torch.ones(n, c, 3, 3, dtype=torch.float64, device=device)))
+    per_channel = y.reshape(n, c, -1)
+    assert np.all((per_channel == 0).all(-1) | (per_channel == 1 / (1 - p)).all(-1)), "a channel was partly dropped"
+    zeros = int((per_channel == 0).all(-1).sum())
+    assert scipy.stats.binomtest(zeros, n * c, p).pvalue > ALPHA, f"Dropout2d({p}) dropped {zeros}/{n * c} channels"
+
+
+@pytest.mark.capability("dropout")
+@pytest.mark.parametrize("layer", [nn.Dropout(0.5), nn.Dropout2d(0.5), nn.Dropout(0.0)], ids=str)
+@given(seed=seeds)
+def test_dropout_is_identity_in_eval_and_at_p0(layer, device, seed):
+    x = normal(np.random.default_rng(seed), 2, 3, 4, 4)
+    if layer.p > 0:
+        layer.eval()
+    r = run(layer, [x], torch.float64, device, seed)
+    oracle.assert_matches(r.out, r.inputs[0], what=f"{layer} ({'eval' if layer.p else 'train'})")
+    oracle.assert_matches(r.grads[0], r.g, kind="gradient")
+    layer.train()
+
+
+@pytest.mark.capability("dropout")
+def test_dropout_at_p1_zeroes_everything(device):
+    x = torch.randn(5, 7, dtype=torch.float64, device=device, requires_grad=True)
+    out = nn.Dropout(1.0)(x)
+    out.sum().backward()
+    oracle.assert_matches(out, np.zeros((5, 7)), what="Dropout(1.0)")
+    oracle.assert_matches(x.grad, np.zeros((5, 7)), kind="gradient")
