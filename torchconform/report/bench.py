@@ -22,13 +22,12 @@ from collections import defaultdict
 from typing import Any
 
 from torchconform import environment
+from torchconform.bench.compare import REGRESSION_THRESHOLD  # one threshold for CLI and page
 from torchconform.report import charts
 from torchconform.report.data import as_float
 
 TARGET_ORDER = ("numpy", "cpu-1thread", "cpu-allthreads", "cuda")
 STEP_ORDER = ("train", "infer")
-#: A step whose median moved by more than this against the baseline is flagged.
-REGRESSION_THRESHOLD = 0.10
 #: Share of the measured peak from which a step counts as bound by it.
 BOUND_SHARE = 0.5
 #: (faster, slower) pairs of the speed-up table.
