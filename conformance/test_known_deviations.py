@@ -6,6 +6,8 @@ deviation to retire. The op table leaves the same inputs out of its
 property tests, naming the deviation in the report.
 """
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -38,7 +40,50 @@ def test_complex_division_by_a_subnormal(device):
     assert_matches(x / y, np.zeros(1, np.complex128) / ref_y, what="0 / 1e-45j")
 
 
+def test_complex_division_of_an_infinite_part(device):
+    x, y = complex(math.inf, 5.871561743532032e16), complex(1e-10, 3.4028234663852886e38)
+    quotient = torch.tensor([x], device=device) / torch.tensor([y], device=device)
+    expected = np.array([x], np.complex64).astype(np.complex128) / np.array([y], np.complex64).astype(np.complex128)
+    assert_matches(torch.view_as_real(quotient), np.stack([expected.real, expected.imag], -1),
+                   what="(inf+5.9e16j) / (1e-10+3.4e38j)")
+
+
+def test_complex_division_by_a_huge_divisor(device):
+    x, y = 65j, complex(5.874413209229434e34, 3.4028234663852886e38)
+    quotient = torch.tensor([x], device=device) / torch.tensor([y], device=device)
+    expected = np.array([x], np.complex64).astype(np.complex128) / np.array([y], np.complex64).astype(np.complex128)
+    assert_matches(torch.view_as_real(quotient), np.stack([expected.real, expected.imag], -1),
+                   what="65j / (5.9e34+3.4e38j)")
+
+
 def test_erf_of_tiny_bfloat16(device):
     value = 2.0 ** -24
     x = torch.tensor([value], dtype=torch.bfloat16, device=device)
     assert_matches(torch.erf(x), np.array([2 / np.sqrt(np.pi) * value]), what="erf(2**-24) in bfloat16")
+
+
+def test_complex_product_with_an_infinite_part(device):
+    x, y = complex(-5.206593003055281e16, math.inf), complex(-1.7976931348623157e308, 5e-324)
+    product = torch.tensor([x], device=device) * torch.tensor([y], device=device)
+    expected = np.array([x]) * np.array([y])
+    assert_matches(torch.view_as_real(product), np.stack([expected.real, expected.imag], -1), what="complex product")
+
+
+def test_trunc_division_truncates_the_exact_quotient(device):
+    # 32 elements: the vectorised kernel (the scalar one divides in float32 and is right here).
+    x = torch.full((32,), 186.875, dtype=torch.float16, device=device)
+    y = torch.full((32,), 0.99951171875, dtype=torch.float16, device=device)
+    assert_matches(torch.div(x, y, rounding_mode="trunc"), np.trunc(np.full(32, 186.875) / 0.99951171875),
+                   what="trunc(186.875 / 0.99951171875) in float16")
+
+
+def test_addcdiv_of_subnormals_is_exact(device):
+    tiny = float(np.float32(1e-45))
+    x, y, z = (torch.tensor([v], device=device) for v in (0.0, tiny, -tiny))
+    assert_matches(torch.addcdiv(x, y, z, value=-0.5), np.array([0.5]), what="addcdiv(0, 1e-45, -1e-45, value=-0.5)")
+
+
+def test_complex_sum_with_an_infinite_part_is_componentwise(device):
+    x = torch.zeros(1, dtype=torch.complex64, device=device)
+    y = torch.tensor([complex(math.inf, 1.0)], dtype=torch.complex64, device=device)
+    assert_matches(torch.view_as_real(x + y), np.array([[math.inf, 1.0]]), what="0 + (inf+1j)")

@@ -29,8 +29,8 @@ def default_devices() -> list[str]:
 def parse_device(text: str) -> str:
     """Validate one ``--device`` value (``cpu``, ``cuda``, ``cuda:N``) and return it normalised."""
     value = text.strip().lower()
-    kind, _, index = value.partition(":")
-    if kind not in KNOWN_TYPES or (index and not index.isdigit()) or (kind == "cpu" and index):
+    kind, colon, index = value.partition(":")
+    if kind not in KNOWN_TYPES or (colon and not index.isdigit()) or (kind == "cpu" and colon):
         raise DeviceError(f"unknown device {text!r}: use 'cpu', 'cuda' or 'cuda:N'")
     if kind == "cuda":
         if not cuda_available():

@@ -33,6 +33,8 @@ ALL = ("bool", "int", "float", "complex")
 OUT_DTYPES: dict[str, Callable[[torch.dtype], torch.dtype]] = {
     "same": lambda d: d,
     "bool": lambda d: torch.bool,
+    # torch.all/any keep uint8 for uint8 input, for backward compatibility (torch.all docs).
+    "logical": lambda d: torch.uint8 if d == torch.uint8 else torch.bool,
     "long": lambda d: torch.int64,
     # Integer and bool inputs go to the default float dtype (torch docs on
     # type promotion: "integral inputs are promoted to the default scalar type").
@@ -62,7 +64,10 @@ class Op:
     inplace / out: torch expressions for the in-place and ``out=`` forms.
     differentiable: autograd tests consider it.
     nonempty: inputs need at least one element in every dim (reductions that have no identity).
-    deviation: (id, NumPy predicate over the inputs, ``dtype`` name and ``tiny``) marking the
+    min_dims: fewest dims of a drawn input (a reduction that requires a dim needs one; NumPy
+      has no axis 0 on a 0-d array).
+    deviation: (id, NumPy predicate over the inputs, the params, ``dtype`` (its name), ``tiny``,
+      ``eps`` and ``huge`` (its smallest normal, epsilon and largest finite value)) marking the
       elements where torch differs by design or by a known defect. Those elements are left out
       of the value comparison (and the report says so); the deviation's own example test in
       ``conformance/test_known_deviations.py`` keeps it honest as a strict xfail.
@@ -84,6 +89,7 @@ class Op:
     out: str | None = None
     differentiable: bool = True
     nonempty: bool = False
+    min_dims: int = 0
     deviation: tuple[str, str] | None = None
     _code: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -107,14 +113,16 @@ class Op:
         with np.errstate(all="ignore"):
             return eval(self._compiled("numpy"), {"np": np, "math": math, "ref": forward}, {**names, **params})
 
-    def deviating(self, arrays, dtype_name: str, tiny: float) -> np.ndarray | None:
+    def deviating(self, arrays, dtype_name: str, tiny: float, eps: float = 0.0, huge: float = math.inf,
+                  **params) -> np.ndarray | None:
         """Boolean mask (broadcast to the result) of elements covered by the op's deviation."""
         if self.deviation is None:
             return None
         names = dict(zip("xyz", arrays))
         with np.errstate(all="ignore"):
             return eval(compile(self.deviation[1], f"<op {self.name}:deviation>", "eval"),
-                        {"np": np}, {**names, "dtype": dtype_name, "tiny": tiny})
+                        {"np": np}, {**names, **params, "dtype": dtype_name, "tiny": tiny, "eps": eps,
+                                     "huge": huge})
 
     def error_scale(self, *arrays: np.ndarray, **params):
         if self.scale is None:
@@ -197,30 +205,54 @@ UNARY = [
        differentiable=False),
 ]
 
+# Composite ops evaluate their terms in the working dtype, so a term can
+# overflow (inf - inf = nan) where the float64 reference does not. Bounded
+# inputs keep every term finite; the unbounded special values are covered by
+# the single-step ops (``add`` without alpha, ``mul``, ...).
+_NO_INTERMEDIATE_OVERFLOW = (-1e4, 1e4)
+
 _SMALL_INT = (-1000, 1000)
 _SUBNORMAL_Y = "(np.abs(y) < tiny) & (y != 0)"
+# Divisors for which x / y leaves the finite range: subnormal, or tiny against a large x.
+_QUOTIENT_OVERFLOWS = "((np.abs(y) < tiny) | (np.abs(x / y) > huge)) & (y != 0)"
+_NON_FINITE_COMPLEX_Y = "np.iscomplexobj(y) & ~np.isfinite(y)"
+# Elements where some product of parts leaves the dtype's finite range (inputs that are inf or nan included).
+_COMPLEX_PRODUCT_OVERFLOWS = ("np.iscomplexobj(x) & ~(np.maximum(np.abs(x.real), np.abs(x.imag))"
+                              " * np.maximum(np.abs(y.real), np.abs(y.imag)) <= huge)")
+# Elements whose exact quotient lies within a rounding of the next integer away from zero.
+_QUOTIENT_ROUNDS_UP_TO_AN_INTEGER = ("(np.round(x / y) != np.trunc(x / y))"
+                                     " & (np.abs(x / y - np.round(x / y)) <= eps * np.abs(x / y))")
 
 BINARY = [
-    Op("add", "torch.add(x, y, alpha=alpha)", "x + alpha * y", arity=2, kinds=NUMERIC, params=_alpha,
-       scale="np.abs(x) + np.abs(alpha * y)", inplace="x.add_(y, alpha=alpha)",
+    Op("add", "torch.add(x, y)", "x + y", arity=2, kinds=NUMERIC, inplace="x.add_(y)", out="torch.add(x, y, out=out)",
+       deviation=("complex-add-scales-other-by-alpha", _NON_FINITE_COMPLEX_Y)),
+    Op("sub", "torch.sub(x, y)", "x - y", arity=2, kinds=NUMERIC, inplace="x.sub_(y)", out="torch.sub(x, y, out=out)",
+       deviation=("complex-add-scales-other-by-alpha", _NON_FINITE_COMPLEX_Y)),
+    # alpha * y is rounded (and can overflow) before the addition: a composite op.
+    Op("add_alpha", "torch.add(x, y, alpha=alpha)", "x + alpha * y", arity=2, kinds=NUMERIC, params=_alpha,
+       domain=_NO_INTERMEDIATE_OVERFLOW, scale="np.abs(x) + np.abs(alpha * y)", inplace="x.add_(y, alpha=alpha)",
        out="torch.add(x, y, alpha=alpha, out=out)"),
-    Op("sub", "torch.sub(x, y, alpha=alpha)", "x - alpha * y", arity=2, kinds=NUMERIC, params=_alpha,
-       scale="np.abs(x) + np.abs(alpha * y)", inplace="x.sub_(y, alpha=alpha)",
+    Op("sub_alpha", "torch.sub(x, y, alpha=alpha)", "x - alpha * y", arity=2, kinds=NUMERIC, params=_alpha,
+       domain=_NO_INTERMEDIATE_OVERFLOW, scale="np.abs(x) + np.abs(alpha * y)", inplace="x.sub_(y, alpha=alpha)",
        out="torch.sub(x, y, alpha=alpha, out=out)"),
     Op("mul", "torch.mul(x, y)", "x * y", arity=2, kinds=NUMERIC, inplace="x.mul_(y)",
-       out="torch.mul(x, y, out=out)"),
+       out="torch.mul(x, y, out=out)", deviation=("complex-mul-non-finite-parts", _COMPLEX_PRODUCT_OVERFLOWS)),
     Op("div", "torch.div(x, y)", "x / y", arity=2, kinds=("int", "float", "complex"), out_dtype="float",
-       nonzero=("y",), deviation=("complex-division-subnormal-divisor", f"np.iscomplexobj(y) & {_SUBNORMAL_Y}"), inplace="x.div_(y)", out="torch.div(x, y, out=out)"),
+       nonzero=("y",), inplace="x.div_(y)", out="torch.div(x, y, out=out)",
+       deviation=("complex-division-edge-operands",
+                  f"np.iscomplexobj(y) & (({_SUBNORMAL_Y}) | ~np.isfinite(x) | ~np.isfinite(y)"
+                  " | (np.abs(y) > np.sqrt(huge)))")),
     Op("div_floor", "torch.div(x, y, rounding_mode='floor')", "np.floor_divide(x, y)", arity=2, kinds=REAL,
        domain=_SMALL_INT, nonzero=("y",), differentiable=False),
     Op("div_trunc", "torch.div(x, y, rounding_mode='trunc')", "np.trunc(x / y)", arity=2, kinds=REAL,
-       domain=_SMALL_INT, nonzero=("y",), differentiable=False),
+       domain=_SMALL_INT, nonzero=("y",), differentiable=False,
+       deviation=("div-trunc-rounds-the-quotient-first", _QUOTIENT_ROUNDS_UP_TO_AN_INTEGER)),
     Op("floor_divide", "x // y", "x // y", arity=2, kinds=REAL, domain=_SMALL_INT, nonzero=("y",),
        differentiable=False),
     Op("remainder", "torch.remainder(x, y)", "np.remainder(x, y)", arity=2, kinds=REAL, domain=_SMALL_INT,
-       nonzero=("y",), differentiable=False, deviation=("remainder-subnormal-divisor", _SUBNORMAL_Y)),
+       nonzero=("y",), differentiable=False, deviation=("remainder-subnormal-divisor", _QUOTIENT_OVERFLOWS)),
     Op("fmod", "torch.fmod(x, y)", "np.fmod(x, y)", arity=2, kinds=REAL, domain=_SMALL_INT, nonzero=("y",),
-       differentiable=False, deviation=("fmod-subnormal-divisor", _SUBNORMAL_Y)),
+       differentiable=False, deviation=("fmod-subnormal-divisor", _QUOTIENT_OVERFLOWS)),
     Op("pow", "torch.pow(x, y)", "np.power(x, y)", arity=2, factor="pow", domain=(-8, 8)),
     Op("atan2", "torch.atan2(x, y)", "np.arctan2(x, y)", arity=2, factor="special"),
     Op("hypot", "torch.hypot(x, y)", "np.hypot(x, y)", arity=2, factor="special", differentiable=False),
@@ -244,12 +276,6 @@ BINARY = [
     Op("bitwise_xor", "x ^ y", "x ^ y", arity=2, kinds=("bool", "int"), differentiable=False),
 ]
 
-# Composite ops evaluate their terms in the working dtype, so a term can
-# overflow (inf - inf = nan) where the float64 reference does not. Bounded
-# inputs keep every term finite; the unbounded special values are covered by
-# the single-step ops above.
-_NO_INTERMEDIATE_OVERFLOW = (-1e4, 1e4)
-
 TERNARY = [
     Op("addcmul", "torch.addcmul(x, y, z, value=value)", "x + value * y * z", arity=3, params=_value,
        domain=_NO_INTERMEDIATE_OVERFLOW,
@@ -257,7 +283,8 @@ TERNARY = [
        out="torch.addcmul(x, y, z, value=value, out=out)"),
     Op("addcdiv", "torch.addcdiv(x, y, z, value=value)", "x + value * y / z", arity=3, params=_value,
        domain=_NO_INTERMEDIATE_OVERFLOW,
-       scale="np.abs(x) + np.abs(value * y / z)", inplace="x.addcdiv_(y, z, value=value)"),
+       scale="np.abs(x) + np.abs(value * y / z)", inplace="x.addcdiv_(y, z, value=value)",
+       deviation=("addcdiv-scales-tensor1-before-dividing", "(np.abs(value * y) < tiny) & (value * y != 0)")),
     Op("clamp", "torch.clamp(x, y, z)", "np.minimum(np.maximum(x, y), z)", arity=3, kinds=REAL),
     Op("lerp", "torch.lerp(x, y, z)", "x + z * (y - x)", arity=3, scale="np.abs(x) + np.abs(z * y) + np.abs(z * x)",
        domain=_NO_INTERMEDIATE_OVERFLOW),
@@ -270,6 +297,7 @@ REDUCTIONS = [
        scale="np.sum(np.abs(x), axis=dim, keepdims=keepdim and dim is not None)"),
     Op("mean", "torch.mean(x) if dim is None else torch.mean(x, dim=dim, keepdim=keepdim)",
        "np.mean(x, axis=dim, keepdims=keepdim and dim is not None)", params=_dim_params, factor="mean",
+       domain=_NO_INTERMEDIATE_OVERFLOW,
        scale="np.mean(np.abs(x), axis=dim, keepdims=keepdim and dim is not None)"),
     Op("prod", "torch.prod(x) if dim is None else torch.prod(x, dim=dim, keepdim=keepdim)",
        "np.prod(x, dtype=np.int64 if x.dtype.kind in 'biu' else None, axis=dim, keepdims=keepdim and dim is not None)",
@@ -280,31 +308,40 @@ REDUCTIONS = [
        "np.min(x, axis=dim, keepdims=keepdim and dim is not None)", kinds=REAL, params=_dim_params, nonempty=True),
     Op("max_values", "torch.max(x, dim=dim, keepdim=keepdim).values",
        "np.max(x, axis=dim, keepdims=keepdim)", kinds=REAL,
-       params=lambda s, d: _dim_params(s, allow_none=False), nonempty=True),
+       params=lambda s, d: _dim_params(s, allow_none=False), nonempty=True, min_dims=1),
     Op("max_indices", "torch.max(x, dim=dim, keepdim=keepdim).indices",
        "np.expand_dims(np.argmax(x, axis=dim), dim) if keepdim else np.argmax(x, axis=dim)", kinds=REAL,
-       params=lambda s, d: _dim_params(s, allow_none=False), nonempty=True, out_dtype="long", differentiable=False),
+       params=lambda s, d: _dim_params(s, allow_none=False), nonempty=True, min_dims=1,
+       out_dtype="long", differentiable=False),
+    Op("min_values", "torch.min(x, dim=dim, keepdim=keepdim).values",
+       "np.min(x, axis=dim, keepdims=keepdim)", kinds=REAL,
+       params=lambda s, d: _dim_params(s, allow_none=False), nonempty=True, min_dims=1),
+    Op("min_indices", "torch.min(x, dim=dim, keepdim=keepdim).indices",
+       "np.expand_dims(np.argmin(x, axis=dim), dim) if keepdim else np.argmin(x, axis=dim)", kinds=REAL,
+       params=lambda s, d: _dim_params(s, allow_none=False), nonempty=True, min_dims=1,
+       out_dtype="long", differentiable=False),
     Op("argmax", "torch.argmax(x, dim=dim, keepdim=keepdim)",
-       "(np.argmax(x) if dim is None else np.argmax(x, axis=dim, keepdims=keepdim))", kinds=REAL,
+       "np.argmax(x, axis=dim, keepdims=keepdim)", kinds=REAL,
        params=_dim_params, nonempty=True, out_dtype="long", differentiable=False),
     Op("argmin", "torch.argmin(x, dim=dim, keepdim=keepdim)",
-       "(np.argmin(x) if dim is None else np.argmin(x, axis=dim, keepdims=keepdim))", kinds=REAL,
+       "np.argmin(x, axis=dim, keepdims=keepdim)", kinds=REAL,
        params=_dim_params, nonempty=True, out_dtype="long", differentiable=False),
     Op("var", "torch.var(x, dim=dim, correction=correction, keepdim=keepdim)",
-       "np.var(x, axis=dim, ddof=correction, keepdims=keepdim and dim is not None)", params=_std_params,
+       "np.var(x, axis=dim, ddof=correction, keepdims=keepdim)", params=_std_params,
        specials=False, domain=(-1e3, 1e3), factor="var",
-       scale="np.mean(np.square(x - np.mean(x)), axis=dim, keepdims=keepdim and dim is not None)"
-             " + np.mean(np.abs(x), axis=dim, keepdims=keepdim and dim is not None) ** 2"),
+       scale="np.mean(np.square(x - np.mean(x)), axis=dim, keepdims=keepdim)"
+             " + np.mean(np.abs(x), axis=dim, keepdims=keepdim) ** 2"),
     Op("std", "torch.std(x, dim=dim, correction=correction, keepdim=keepdim)",
-       "np.std(x, axis=dim, ddof=correction, keepdims=keepdim and dim is not None)", params=_std_params,
+       "np.std(x, axis=dim, ddof=correction, keepdims=keepdim)", params=_std_params,
        specials=False, domain=(-1e3, 1e3), factor="std",
-       scale="np.mean(np.abs(x), axis=dim, keepdims=keepdim and dim is not None) ** 2"
-             " / np.maximum(np.std(x, axis=dim, ddof=correction, keepdims=keepdim and dim is not None), 1e-300)"),
+       scale="np.mean(np.abs(x), axis=dim, keepdims=keepdim) ** 2"
+             " / np.maximum(np.std(x, axis=dim, ddof=correction, keepdims=keepdim), 1e-300)"),
     Op("logsumexp", "torch.logsumexp(x, dim=dim, keepdim=keepdim)", "ref.logsumexp(x, dim, keepdim)",
        params=lambda s, d: _dim_params(s, allow_none=False), specials=False, domain=(-80, 80), nonempty=True,
+       min_dims=1,
        factor="sum", scale="np.max(np.abs(x), axis=dim, keepdims=keepdim)"),
-    Op("all", "torch.all(x)", "np.all(x)", kinds=ALL, out_dtype="bool", differentiable=False),
-    Op("any", "torch.any(x)", "np.any(x)", kinds=ALL, out_dtype="bool", differentiable=False),
+    Op("all", "torch.all(x)", "np.all(x)", kinds=ALL, out_dtype="logical", differentiable=False),
+    Op("any", "torch.any(x)", "np.any(x)", kinds=ALL, out_dtype="logical", differentiable=False),
 ]
 
 TABLE: dict[str, Op] = {op.name: op for op in UNARY + BINARY + TERNARY + REDUCTIONS}

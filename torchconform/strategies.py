@@ -76,9 +76,11 @@ def _representable_inward(lo: float, hi: float, width: int) -> tuple[float, floa
     carrier = {16: np.float16, 32: np.float32, 64: np.float64}[width]
     with np.errstate(over="ignore"):
         a, b = carrier(lo), carrier(hi)
-    if a < lo:
+    # Compare as Python floats: NumPy 2 would compare a float32 with a Python
+    # float in float32 and miss that the bound moved outwards.
+    if float(a) < lo:
         a = np.nextafter(a, carrier(np.inf))
-    if b > hi:
+    if float(b) > hi:
         b = np.nextafter(b, carrier(-np.inf))
     return float(a), float(b)
 
@@ -90,10 +92,10 @@ def _in_domain(value: float, domain: tuple[float, float] | None) -> bool:
 def elements(dtype: torch.dtype, *, domain: tuple[float, float] | None = None, specials: bool = True,
              ) -> st.SearchStrategy:
     """Scalar values of ``dtype`` (as Python numbers), within ``domain`` when
-    given (bounds inclusive). Floats mix ordinary values with
-    :func:`special_floats` (those inside the domain; nan and inf only when
-    ``specials`` and no domain excludes them). Integers span the dtype's full
-    range unless a domain narrows it. Shrinks towards 0."""
+    given (bounds inclusive). With ``specials`` floats mix ordinary values
+    with :func:`special_floats` (those inside the domain) and subnormals;
+    without, they are finite normal numbers (and 0) only. Integers span the
+    dtype's full range unless a domain narrows it. Shrinks towards 0."""
     _check_domain(domain)
     if dtype == torch.bool:
         return st.booleans()
@@ -109,12 +111,16 @@ def elements(dtype: torch.dtype, *, domain: tuple[float, float] | None = None, s
                          elements(part, domain=domain, specials=specials))
     width = {torch.float16: 16, torch.bfloat16: 32, torch.float32: 32, torch.float64: 64}[dtype]
     info = torch.finfo(dtype)
-    lo, hi = (-info.max, info.max) if domain is None else (max(domain[0], -info.max), min(domain[1], info.max))
-    lo, hi = _representable_inward(lo, hi, width)
-    ordinary = st.floats(lo, hi, width=width, allow_subnormal=specials)
-    extremes = [v for v in special_floats(dtype) if (specials or math.isfinite(v)) and _in_domain(v, domain)]
     if specials and domain is None:
         ordinary = st.floats(width=width)
+    else:
+        lo, hi = (-info.max, info.max) if domain is None else (max(domain[0], -info.max), min(domain[1], info.max))
+        lo, hi = _representable_inward(lo, hi, width)
+        # Subnormals lie in (-tiny, tiny); Hypothesis refuses to be asked for
+        # them when the range holds none.
+        subnormals = specials and lo < info.tiny and hi > -info.tiny
+        ordinary = st.floats(lo, hi, width=width, allow_subnormal=subnormals)
+    extremes = [v for v in special_floats(dtype) if specials and _in_domain(v, domain)]
     return st.one_of(ordinary, st.sampled_from(extremes)) if extremes else ordinary
 
 

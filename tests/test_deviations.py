@@ -1,0 +1,95 @@
+"""The known-deviations file: entries are validated, patterns match node ids
+literally (brackets included), dtype/device narrowing works, and the shipped
+file agrees with the op table and the example tests it names."""
+
+import importlib
+
+import pytest
+import torch
+
+from torchconform import deviations
+from torchconform.ops import TABLE
+
+pytestmark = pytest.mark.area("deviations")
+
+GOOD = """
+[[deviation]]
+id = "sign-of-nan"
+test = "conformance/test_x.py::test_sign[*]"
+reason = "torch.sign(nan) is 0"
+dtype = "float16"
+link = "https://example.org/issue"
+"""
+
+
+def entry(**fields) -> str:
+    body = "\n".join(f"{k} = {v!r}".replace("'", '"') for k, v in fields.items())
+    return f"[[deviation]]\n{body}\n"
+
+
+def test_a_complete_entry_parses_with_its_fields():
+    (dev,) = deviations.parse(GOOD)
+    assert (dev.id, dev.dtype, dev.device, dev.link) == ("sign-of-nan", "float16", None, "https://example.org/issue")
+    assert dev.label == "known deviation sign-of-nan: torch.sign(nan) is 0"
+
+
+@pytest.mark.parametrize("text, message", [
+    (entry(id="a", test="t"), r"missing \['reason'\]"),
+    (entry(id="a", test="t", reason=""), r"missing \['reason'\]"),
+    (entry(test="t", reason="r"), r"missing \['id'\]"),
+    (entry(id="a", test="t", reason="r", dtypes="float16"), r"unknown \['dtypes'\]"),
+    (entry(id="a", test="t", reason="r") + entry(id="a", test="u", reason="s"), "duplicate deviation id 'a'"),
+], ids=["no-reason", "empty-reason", "no-id", "misspelt-key", "duplicate-id"])
+def test_bad_entries_are_refused(text, message):
+    with pytest.raises(ValueError, match=message):
+        deviations.parse(text)
+
+
+def test_broken_toml_is_refused():
+    with pytest.raises(ValueError):
+        deviations.parse("[[deviation]]\nid = ")
+
+
+@pytest.mark.parametrize("pattern, nodeid, matches", [
+    ("m.py::test_a[*]", "m.py::test_a[cpu-float32]", True),
+    ("m.py::test_a[*]", "m.py::test_ab[cpu]", False),
+    ("m.py::test_a[cpu]", "m.py::test_a[cpu]", True),
+    # fnmatch would read [cpu] as one of c, p, u: the pattern must be literal.
+    ("m.py::test_a[cpu]", "m.py::test_ac", False),
+    ("m.py::test_a[cpu]", "m.py::test_a[cuda]", False),
+    ("m.py::test_a[*-float16]", "m.py::test_a[cpu-add-float16]", True),
+    ("m.py::test_a[*-float16]", "m.py::test_a[cpu-add-float16-extra]", False),
+    ("m.py::test_a.b", "m.py::test_axb", False),
+])
+def test_patterns_match_node_ids_literally_but_for_star(pattern, nodeid, matches):
+    (dev,) = deviations.parse(entry(id="d", test=pattern, reason="r"))
+    assert dev.matches(nodeid, {}) is matches
+
+
+@pytest.mark.parametrize("params, matches", [
+    ({"dtype": torch.float16, "device": "cpu"}, True),
+    ({"dtype": torch.float32, "device": "cpu"}, False),
+    ({"dtype": torch.float16, "device": "cuda"}, False),
+    ({}, False),
+])
+def test_dtype_and_device_narrow_an_entry(params, matches):
+    (dev,) = deviations.parse(entry(id="d", test="m.py::t[*]", reason="r", dtype="float16", device="cpu"))
+    assert dev.matches("m.py::t[cpu-float16]", params) is matches
+
+
+SHIPPED = deviations.load()
+
+
+@pytest.mark.parametrize("dev", SHIPPED, ids=lambda d: d.id)
+def test_each_shipped_deviation_names_an_existing_test(dev):
+    path, _, name = dev.test.partition("::")
+    assert path.startswith("conformance/") and path.endswith(".py"), f"{dev.id}: {path} is not a conformance module"
+    module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+    function = name.split("[")[0]
+    assert "*" in function or callable(getattr(module, function, None)), f"{dev.id}: no test {name} in {path}"
+
+
+@pytest.mark.parametrize("op", [op for op in TABLE.values() if op.deviation], ids=lambda op: op.name)
+def test_every_op_table_deviation_is_in_the_file(op):
+    assert op.deviation[0] in {d.id for d in SHIPPED}, f"op {op.name} names an unknown deviation"
+
