@@ -127,7 +127,10 @@ def parse_hypothesis_statistics(text: str) -> dict[str, Any]:
     prints) as numbers: examples per phase and why generation stopped."""
     phases = {}
     for match in re.finditer(r"during (\w+) phase \(([\d.]+) seconds\):(.*?)(?=- during|- Stopped|\Z)", text, re.S):
-        counts = re.search(r"(\d+) passing examples, (\d+) failing examples, (\d+) invalid examples", match.group(3))
+        # Wording differs across Hypothesis releases: "3 passing examples, 0 failing
+        # examples, 1 invalid examples" and "3 passing, 0 failing, and 1 invalid test cases".
+        counts = re.search(r"(\d+) passing(?: examples)?, (\d+) failing(?: examples)?,? (?:and )?(\d+) invalid",
+                           match.group(3))
         if counts:
             passing, failing, invalid = (int(c) for c in counts.groups())
             phases[match.group(1)] = {
@@ -143,7 +146,14 @@ def parse_hypothesis_statistics(text: str) -> dict[str, Any]:
     }
 
 
-_FALSIFYING = re.compile(r"^(?P<prefix>.*?)Falsifying (?:explicit )?example: ")
+# Hypothesis before 6.16x says "Falsifying example:", later releases
+# "Failing test case:"; both introduce the shrunk call.
+_FALSIFYING = re.compile(r"^(?P<prefix>.*?)(?:Falsifying (?:explicit )?example|Failing test case): ")
+
+
+def mentions_falsifying_example(text: str) -> bool:
+    """Whether a failure text carries Hypothesis' shrunk example (either wording)."""
+    return any(_FALSIFYING.match(line) for line in text.splitlines())
 _DRAW = re.compile(r"^Draw \d+(?: \([^)]*\))?: ")
 
 
@@ -159,7 +169,7 @@ def _falsifying_blocks(lines: list[str]) -> list[tuple[int, int, str]]:
             i += 1
             continue
         prefix = match.group("prefix")
-        body = [lines[i][len(prefix):].split("example: ", 1)[1]]
+        body = [lines[i][match.end():]]
         end = i + 1
         if not body[0].endswith(")"):
             while end < len(lines) and lines[end].startswith(prefix.rstrip()):
