@@ -13,29 +13,13 @@ from torchconform import oracle
 from torchconform.gradcheck import (
     GRAD_DTYPES, MAX_SIDE, Domain, GradCase, check_first_order, cotangents, same_on_cpu, smooth_tensors,
 )
+from torchconform.networks.learning_pytorch import MyReLU  # the seed's Function, shared with the zoo
 from torchconform.references import nn as nn_ref
 from torchconform.strategies import shapes
 
 pytestmark = [pytest.mark.area("autograd"), pytest.mark.capability("custom_function")]
 
 DTYPE = st.sampled_from(GRAD_DTYPES)
-
-
-class MyReLU(torch.autograd.Function):
-    """As the seed writes it: saves its input, clamps at 0, and zeroes the
-    incoming gradient where the input was negative."""
-
-    @staticmethod
-    def forward(ctx, input):
-        ctx.save_for_backward(input)
-        return input.clamp(min=0)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        (input,) = ctx.saved_tensors
-        grad_input = grad_output.clone()
-        grad_input[input < 0] = 0
-        return grad_input
 
 
 @given(data=st.data())
