@@ -94,7 +94,7 @@ class Elementwise:
     factor: Callable[[np.ndarray], np.ndarray] | None = None
 
 
-def _sigmoid_minus(x):
+def _sigmoid_minus(x, **_):
     return special.expit(-x)
 
 
@@ -117,6 +117,12 @@ GELU_CDF = "gelu-cdf-cancels-in-the-left-tail"
 ELU_KINK = "elu-kink-gradient-not-minimum-norm"
 HARDSIGMOID_ORDER = "hardsigmoid-no-second-derivative"
 HARDSIGMOID_SLOPE = "hardsigmoid-float64-slope-in-float32"
+BCE_SMALL_LOSS = "bce-with-logits-small-loss-cancels"
+
+
+def _bce_loss_term(x, target, pos_weight):
+    # the size of the loss where the target is 0 or 1: sigmoid(x) or sigmoid(-x) (else no cancellation)
+    return np.where(target == 0, special.expit(x), np.where(target == 1, special.expit(-x), 1.0))
 
 
 def _hardsigmoid_slope_rounded(x, params, dtype, kind):
@@ -165,6 +171,14 @@ ELEMENTWISE: dict[str, Elementwise] = {
         st.sampled_from([(-1.0, 1.0), (-2.0, 0.5), (0.0, 6.0)]).map(lambda b: {"min_val": b[0], "max_val": b[1]}),
         kinks=lambda p: (p["min_val"], p["max_val"])),
     "relu": Elementwise(F.relu, act.relu, kinks=lambda p: (0.0,)),
+    # the unreduced loss as a function of the logit, for a target y and pos_weight
+    "binary_cross_entropy_with_logits": Elementwise(
+        lambda t, target, pos_weight: F.binary_cross_entropy_with_logits(
+            t, torch.full_like(t, target), pos_weight=torch.tensor(pos_weight, dtype=t.dtype), reduction="none"),
+        lambda x, target, pos_weight: act.bce_with_logits(x, np.full_like(x, target), pos_weight),
+        st.fixed_dictionaries({"target": st.sampled_from([0.0, 1.0, 0.25]), "pos_weight": st.sampled_from([1.0, 3.0])}),
+        deviations=(Deviation(BCE_SMALL_LOSS, (0, 1), saturated(_bce_loss_term)),
+                    Deviation(SIGMOID_FROM_OUTPUT, (2, 3), saturated(_sigmoid_minus)))),
     "leaky_relu": Elementwise(F.leaky_relu, act.leaky_relu,
                               st.fixed_dictionaries({"negative_slope": st.sampled_from([0.01, 0.2])}),
                               kinks=lambda p: (0.0,)),
@@ -262,13 +276,14 @@ def test_elementwise_derivatives_in_tails_and_on_kinks(name, dtype, data):
                 record.note("deviation", deviation.id)
     text = f"{name}({params})"
     _compare(fn(x), values[0], scales[0], kept[0], dtype, "forward", f"value of {text}")
+    # each route is run only when the previous ones agreed, so a failure names the first that did not
     routes = {
-        "reverse (autograd.grad, create_graph)": (reverse_derivatives(fn, x, tv, tw, order), w, v),
-        "forward (nested torch.func.jvp)": (forward_derivatives(fn, x, tv, order), v, v),
-        "forward-over-reverse (jvp of grad)": ([None] + forward_over_reverse(fn, x, tv, tw, order), w, v),
+        "reverse (autograd.grad, create_graph)": (lambda: reverse_derivatives(fn, x, tv, tw, order), w, v),
+        "forward (nested torch.func.jvp)": (lambda: forward_derivatives(fn, x, tv, order), v, v),
+        "forward-over-reverse (jvp of grad)": (lambda: [None] + forward_over_reverse(fn, x, tv, tw, order), w, v),
     }
-    for route, (found, first, rest) in routes.items():
-        for k, got in zip(ORDERS, found):
+    for route, (run, first, rest) in routes.items():
+        for k, got in zip(ORDERS, run()):
             if got is None:
                 continue
             weight = first * rest ** (k - 1)
@@ -287,6 +302,12 @@ EXAMPLES = [
     (SIGMOID_FROM_OUTPUT, _FN + "silu", 40.0, torch.float64, 2,
      "(2 + x * np.tanh(-x / 2)) / (1 + np.exp(-x)) / (1 + np.exp(x))"),
     (SIGMOID_FROM_OUTPUT, _FN + "softplus", 19.5, torch.float64, 2, "1 / (1 + np.exp(-x)) / (1 + np.exp(x))"),
+    (SIGMOID_FROM_OUTPUT, "lambda t: " + _FN + "binary_cross_entropy_with_logits(t, torch.zeros_like(t))", 40.0,
+     torch.float64, 2, "1 / (1 + np.exp(-x)) / (1 + np.exp(x))"),
+    (BCE_SMALL_LOSS, "lambda t: " + _FN + "binary_cross_entropy_with_logits(t, torch.zeros_like(t))", -40.0,
+     torch.float64, 0, "np.log1p(np.exp(x))"),
+    (BCE_SMALL_LOSS, "lambda t: " + _FN + "binary_cross_entropy_with_logits(t, torch.ones_like(t))", 40.0,
+     torch.float64, 1, "-1 / (1 + np.exp(x))"),
     (TANH_FROM_OUTPUT, "torch.tanh", -20.0, torch.float64, 1, "1 / np.cosh(x) ** 2"),
     (TANH_FROM_OUTPUT, "torch.tanh", 10.0, torch.float32, 1, "1 / np.cosh(x) ** 2"),
     (TANH_FROM_OUTPUT, _FN + "mish", 20.0, torch.float64, 2, None),
@@ -305,11 +326,17 @@ _REFERENCES = {
     "lambda t: " + _FN + "gelu(t, approximate='tanh')": lambda x: act.gelu(x, "tanh"),
     "lambda t: " + _FN + "elu(t, alpha=2.0)": lambda x: act.elu(x, 2.0), _FN + "selu": act.selu,
     _FN + "hardsigmoid": act.hardsigmoid,
+    "lambda t: " + _FN + "binary_cross_entropy_with_logits(t, torch.zeros_like(t))":
+        lambda x: act.bce_with_logits(x, np.zeros_like(x)),
+    "lambda t: " + _FN + "binary_cross_entropy_with_logits(t, torch.ones_like(t))":
+        lambda x: act.bce_with_logits(x, np.ones_like(x)),
 }
 
 
 _NAMES = {"lambda t: " + _FN + "gelu(t, approximate='tanh')": "gelu_tanh",
-          "lambda t: " + _FN + "elu(t, alpha=2.0)": "elu_alpha2"}
+          "lambda t: " + _FN + "elu(t, alpha=2.0)": "elu_alpha2",
+          "lambda t: " + _FN + "binary_cross_entropy_with_logits(t, torch.zeros_like(t))": "bce_with_logits_y0",
+          "lambda t: " + _FN + "binary_cross_entropy_with_logits(t, torch.ones_like(t))": "bce_with_logits_y1"}
 
 
 def _example(deviation):
@@ -320,21 +347,29 @@ def _example(deviation):
             for e in EXAMPLES if e[0] == deviation]
 
 
-def _check_example(source, x, dtype, order, numpy_expr):
-    """``order`` nested ``torch.func.grad`` of ``source`` at the 0-d ``x``
-    against the stable reference; the failure carries a standalone script."""
-    fn = eval(source, {"torch": torch})  # noqa: S307 - sources are the literals above
-    derivative = fn
+def _nested_grad(source: str, order: int) -> str:
+    """Source of the ``order``-th derivative of ``source`` at ``x`` by
+    ``autograd.grad(..., create_graph=True)`` nested ``order`` times (the route
+    of the issue's logsigmoid example), or its value for order 0."""
+    if order == 0:
+        return f"({source})(x)"
+    body = "f(leaf)"
     for _ in range(order):
-        derivative = tf.grad(derivative)
+        body = f"torch.autograd.grad({body}, leaf, create_graph=True)[0]"
+    return f"(lambda f, leaf: {body})({source}, x.detach().requires_grad_())"
+
+
+def _check_example(source, x, dtype, order, numpy_expr):
+    """The derivative of ``source`` at the 0-d ``x`` against the stable
+    reference; the failure carries a standalone script."""
     xt = torch.tensor(x, dtype=dtype)
+    torch_expr = _nested_grad(source, order)
+    got = eval(torch_expr, {"torch": torch, "x": xt})  # noqa: S307 - sources are the literals above
     expected = _REFERENCES[source](np.array(x, dtype=np.float64))[0][order]
-    torch_expr = "torch.func.grad(" * order + f"({source})" + ")" * order + "(x)"
-    script = (repro.script(torch_expr, numpy_expr, {"x": xt}, dtype=dtype,
-                           tolerance=tolerance(dtype, kind="forward" if order == 0 else "gradient"),
-                           kind="forward" if order == 0 else "gradient", what=f"derivative {order} of {source} at {x}")
-              if numpy_expr else None)
-    oracle.assert_matches(derivative(xt), np.asarray(expected), dtype, kind="forward" if order == 0 else "gradient",
+    kind = "forward" if order == 0 else "gradient"
+    script = (repro.script(torch_expr, numpy_expr, {"x": xt}, dtype=dtype, tolerance=tolerance(dtype, kind=kind),
+                           kind=kind, what=f"derivative {order} of {source} at {x}") if numpy_expr else None)
+    oracle.assert_matches(got.detach(), np.asarray(expected), dtype, kind=kind,
                           what=f"derivative {order} of {source} at x={x}", repro=script)
 
 
@@ -365,4 +400,53 @@ def test_hardsigmoid_float64_slope(source, x, dtype, order, numpy_expr):
 
 @pytest.mark.parametrize("source, x, dtype, order, numpy_expr", _example(HARDSIGMOID_ORDER))
 def test_hardsigmoid_second_derivative(source, x, dtype, order, numpy_expr):
+    _check_example(source, x, dtype, order, numpy_expr)
+
+
+# ----------------------------------------------------------------- along a dimension and losses
+
+
+ALONG = {
+    "softmax": (lambda t, dim: torch.softmax(t, dim), act.softmax_derivatives),
+    "log_softmax": (lambda t, dim: torch.log_softmax(t, dim), act.log_softmax_derivatives),
+    "logsumexp": (lambda t, dim: torch.logsumexp(t, dim, keepdim=True), act.logsumexp_derivatives),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
+@pytest.mark.parametrize("name", ALONG)
+@given(data=st.data())
+def test_softmax_family_directional_derivatives(name, dtype, data):
+    # rows spread over up to 2e3: p nearly one-hot, the regime the max-shift exists for
+    torch_fn, reference = ALONG[name]
+    rows = data.draw(st.integers(1, 3), label="rows")
+    cols = [data.draw(tail_arrays(dtype, ()), label="row") for _ in range(rows)]
+    n = min(len(c) for c in cols)
+    a = np.stack([c[:n] for c in cols])
+    dim = data.draw(st.sampled_from([0, 1]), label="dim")
+    v = np.array(data.draw(st.lists(WEIGHTS, min_size=a.size, max_size=a.size), label="v")).reshape(a.shape)
+    out_shape = (1, n) if (name == "logsumexp" and dim == 0) else (rows, 1) if name == "logsumexp" else a.shape
+    w = np.array(data.draw(st.lists(WEIGHTS, min_size=int(np.prod(out_shape)), max_size=int(np.prod(out_shape))),
+                           label="w")).reshape(out_shape)
+    x, tv, tw = (torch.tensor(t, dtype=dtype) for t in (a, v, w))
+
+    def fn(t):
+        return torch_fn(t, dim)
+
+    forward, reverse, forward_scales, reverse_scales = reference(a.astype(np.float64), v, w, axis=dim)
+    everywhere = np.ones(a.shape, bool)
+    text = f"{name}(dim={dim})"
+    for k, got in zip(ORDERS, forward_derivatives(fn, x, tv)):
+        _compare(got, forward[k - 1], forward_scales[k - 1], np.ones(got.shape, bool), dtype, "gradient",
+                 f"D_v^{k} {text} by nested torch.func.jvp")
+    for k, got in zip(ORDERS, reverse_derivatives(fn, x, tv, tw)):
+        _compare(got, reverse[k - 1], reverse_scales[k - 1], everywhere, dtype, "gradient",
+                 f"r_{k} of {text} by autograd.grad (create_graph)")
+    for k, got in zip(ORDERS[1:], forward_over_reverse(fn, x, tv, tw)):
+        _compare(got, reverse[k - 1], reverse_scales[k - 1], everywhere, dtype, "gradient",
+                 f"r_{k} of {text} by jvp of grad")
+
+
+@pytest.mark.parametrize("source, x, dtype, order, numpy_expr", _example(BCE_SMALL_LOSS))
+def test_bce_with_logits_keeps_a_small_loss(source, x, dtype, order, numpy_expr):
     _check_example(source, x, dtype, order, numpy_expr)

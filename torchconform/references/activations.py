@@ -226,23 +226,25 @@ def leaky_relu(x, negative_slope=0.01):
 
 def bce_with_logits(x, target, pos_weight=1.0):
     """Unreduced ``binary_cross_entropy_with_logits`` as a function of the
-    logit: ``(1 - y) x + c softplus(-x)`` with ``c = 1 + (pos_weight - 1) y``;
-    ``f' = (1 - y) - c t``, ``f'' = c s t``, ``f''' = c s t (t - s)``."""
+    logit: ``-(pos_weight y log s + (1 - y) log t)``, with ``c = 1 + (pos_weight - 1) y``:
+    ``f' = (1 - y) - c t``, written ``(1 - y) s - pos_weight y t`` (using
+    ``s + t = 1``) so that neither target cancels; ``f'' = c s t``,
+    ``f''' = c s t (t - s)``."""
     c = 1 + (pos_weight - 1) * target
-    _, st, st2, _ = sigmoid_derivatives(x)
+    s, st, st2, _ = sigmoid_derivatives(x)
     t = special.expit(-x)
-    value = (1 - target) * x - c * special.log_expit(x)
-    return ([value, (1 - target) - c * t, c * st, c * st2],
-            [np.abs(1 - target) * np.abs(x) + c * np.abs(special.log_expit(x)), np.abs(1 - target) + c * t, c * st,
-             c * st])
+    value = -pos_weight * target * special.log_expit(x) - (1 - target) * special.log_expit(-x)
+    return ([value, (1 - target) * s - pos_weight * target * t, c * st, c * st2],
+            [np.abs(value), np.abs(1 - target) * s + pos_weight * target * t, c * st, c * st])
 
 
 # ----------------------------------------------------------------- along a dimension
 
 
 def _moments(x, v, axis):
-    """``p = softmax(x)``, the expectation under it, ``d = v - E_p v`` and
-    the cumulants ``k2 = E_p d**2``, ``k3 = E_p d**3`` (kept dims)."""
+    """``p = softmax(x)``, the expectation under it, ``d = v - E_p v``, the
+    cumulants ``k2 = E_p d**2``, ``k3 = E_p d**3`` (kept dims) and ``A = |v| +
+    E_p |v|``, the size of the terms of ``d``."""
     z = x - np.max(x, axis=axis, keepdims=True)
     p = np.exp(z) / np.sum(np.exp(z), axis=axis, keepdims=True)
 
@@ -250,7 +252,7 @@ def _moments(x, v, axis):
         return np.sum(p * a, axis=axis, keepdims=True)
 
     d = v - mean(v)
-    return p, mean, d, mean(d**2), mean(d**3)
+    return p, mean, d, mean(d**2), mean(d**3), np.abs(v) + mean(np.abs(v))
 
 
 # Along a dimension, derivatives are directional: forward ``D_v^k f`` (k = 1,
@@ -258,24 +260,29 @@ def _moments(x, v, axis):
 # ``r_k = grad(r_{k-1} . v)`` with the cotangent ``w``. They follow from
 # ``grad E_p h = p (h - E_p h)`` (h fixed) and ``D_v log p = v - E_p v``: the
 # directional derivatives of logsumexp are the cumulants of ``v`` under
-# ``p = softmax(x)``. Each function returns ``(forward [D1, D2, D3],
-# reverse [r1, r2, r3])``; ``w`` has the shape of the function's output.
+# ``p = softmax(x)``. Each function returns ``(forward, reverse)`` and their
+# term sizes ``(forward_scales, reverse_scales)``, each a list for k = 1, 2, 3;
+# ``w`` has the shape of the function's output.
 
 
 def logsumexp_derivatives(x, v, w, axis=-1):
     """logsumexp: forward ``E_p v, k2, k3`` (reduced axis kept, size 1);
     reverse ``w p, w p d, w p (d**2 - k2)`` (``w`` with the reduced axis kept)."""
-    p, mean, d, k2, k3 = _moments(x, v, axis)
-    return [mean(v), k2, k3], [w * p, w * p * d, w * p * (d**2 - k2)]
+    p, mean, d, k2, k3, big = _moments(x, v, axis)
+    aw = np.abs(w)
+    return ([mean(v), k2, k3], [w * p, w * p * d, w * p * (d**2 - k2)],
+            [mean(np.abs(v)), mean(big**2), mean(big**3)], [aw * p, aw * p * big, aw * p * (big**2 + mean(big**2))])
 
 
 def log_softmax_derivatives(x, v, w, axis=-1):
     """log_softmax ``= x - logsumexp(x)``: forward ``d, -k2, -k3``; reverse
     ``w - W p, -W p d, -W p (d**2 - k2)`` with ``W = sum(w)`` along the axis."""
-    p, mean, d, k2, k3 = _moments(x, v, axis)
-    total = np.sum(w, axis=axis, keepdims=True)
+    p, mean, d, k2, k3, big = _moments(x, v, axis)
+    total, size = np.sum(w, axis=axis, keepdims=True), np.sum(np.abs(w), axis=axis, keepdims=True)
     ones = np.ones_like(d)
-    return [d, -k2 * ones, -k3 * ones], [w - total * p, -total * p * d, -total * p * (d**2 - k2)]
+    return ([d, -k2 * ones, -k3 * ones], [w - total * p, -total * p * d, -total * p * (d**2 - k2)],
+            [big, mean(big**2) * ones, mean(big**3) * ones],
+            [np.abs(w) + size * p, size * p * big, size * p * (big**2 + mean(big**2))])
 
 
 def softmax_derivatives(x, v, w, axis=-1):
@@ -283,8 +290,13 @@ def softmax_derivatives(x, v, w, axis=-1):
     p (d**3 - 3 d k2 - k3)``; reverse, with ``e = w - E_p w``, ``c = E_p d e``,
     ``m = E_p d**2 e``: ``p e``, ``p (d e - c)`` (the gradient of the
     covariance ``c``) and ``p (d**2 e - m - 2 c d - k2 e)`` (of ``m``)."""
-    p, mean, d, k2, k3 = _moments(x, v, axis)
+    p, mean, d, k2, k3, big = _moments(x, v, axis)
     e = w - mean(w)
     c, m = mean(d * e), mean(d * d * e)
+    we = np.abs(w) + mean(np.abs(w))
+    b2 = mean(big**2)
     return ([p * d, p * (d**2 - k2), p * (d**3 - 3 * d * k2 - k3)],
-            [p * e, p * (d * e - c), p * (d * d * e - m - 2 * c * d - k2 * e)])
+            [p * e, p * (d * e - c), p * (d * d * e - m - 2 * c * d - k2 * e)],
+            [p * big, p * (big**2 + b2), p * (big**3 + 3 * big * b2 + mean(big**3))],
+            [p * we, p * (big * we + mean(big * we)),
+             p * (big**2 * we + mean(big**2 * we) + 2 * mean(big * we) * big + b2 * we)])
