@@ -248,13 +248,13 @@ def _compare(got, want, scale, defined, dtype, kind, what):
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @pytest.mark.parametrize("name", ELEMENTWISE)
 @given(data=st.data())
-def test_elementwise_derivatives_in_tails_and_on_kinks(name, dtype, data):
+def test_elementwise_derivatives_in_tails_and_on_kinks(name, dtype, device, data):
     spec = ELEMENTWISE[name]
     params = data.draw(spec.params, label="params")
     a = data.draw(tail_arrays(dtype, spec.kinks(params)), label="x")
     v = np.array(data.draw(st.lists(WEIGHTS, min_size=a.size, max_size=a.size), label="v"))
     w = np.array(data.draw(st.lists(WEIGHTS, min_size=a.size, max_size=a.size), label="w"))
-    x, tv, tw = (torch.tensor(t, dtype=dtype) for t in (a, v, w))
+    x, tv, tw = (torch.tensor(t, dtype=dtype, device=device) for t in (a, v, w))
     order, limit = spec.max_order
     if limit:
         record.note("deviation", limit)
@@ -359,10 +359,10 @@ def _nested_grad(source: str, order: int) -> str:
     return f"(lambda f, leaf: {body})({source}, x.detach().requires_grad_())"
 
 
-def _check_example(source, x, dtype, order, numpy_expr):
+def _check_example(source, x, dtype, order, numpy_expr, device):
     """The derivative of ``source`` at the 0-d ``x`` against the stable
     reference; the failure carries a standalone script."""
-    xt = torch.tensor(x, dtype=dtype)
+    xt = torch.tensor(x, dtype=dtype, device=device)
     torch_expr = _nested_grad(source, order)
     got = eval(torch_expr, {"torch": torch, "x": xt})  # noqa: S307 - sources are the literals above
     expected = _REFERENCES[source](np.array(x, dtype=np.float64))[0][order]
@@ -374,33 +374,33 @@ def _check_example(source, x, dtype, order, numpy_expr):
 
 
 @pytest.mark.parametrize("source, x, dtype, order, numpy_expr", _example(SIGMOID_FROM_OUTPUT))
-def test_derivative_through_a_saturated_sigmoid(source, x, dtype, order, numpy_expr):
-    _check_example(source, x, dtype, order, numpy_expr)
+def test_derivative_through_a_saturated_sigmoid(source, x, dtype, order, numpy_expr, device):
+    _check_example(source, x, dtype, order, numpy_expr, device)
 
 
 @pytest.mark.parametrize("source, x, dtype, order, numpy_expr", _example(TANH_FROM_OUTPUT))
-def test_derivative_through_a_saturated_tanh(source, x, dtype, order, numpy_expr):
-    _check_example(source, x, dtype, order, numpy_expr)
+def test_derivative_through_a_saturated_tanh(source, x, dtype, order, numpy_expr, device):
+    _check_example(source, x, dtype, order, numpy_expr, device)
 
 
 @pytest.mark.parametrize("source, x, dtype, order, numpy_expr", _example(GELU_CDF))
-def test_gelu_in_the_left_tail(source, x, dtype, order, numpy_expr):
-    _check_example(source, x, dtype, order, numpy_expr)
+def test_gelu_in_the_left_tail(source, x, dtype, order, numpy_expr, device):
+    _check_example(source, x, dtype, order, numpy_expr, device)
 
 
 @pytest.mark.parametrize("source, x, dtype, order, numpy_expr", _example(ELU_KINK))
-def test_elu_kink_gradient_is_minimum_norm(source, x, dtype, order, numpy_expr):
-    _check_example(source, x, dtype, order, numpy_expr)
+def test_elu_kink_gradient_is_minimum_norm(source, x, dtype, order, numpy_expr, device):
+    _check_example(source, x, dtype, order, numpy_expr, device)
 
 
 @pytest.mark.parametrize("source, x, dtype, order, numpy_expr", _example(HARDSIGMOID_SLOPE))
-def test_hardsigmoid_float64_slope(source, x, dtype, order, numpy_expr):
-    _check_example(source, x, dtype, order, numpy_expr)
+def test_hardsigmoid_float64_slope(source, x, dtype, order, numpy_expr, device):
+    _check_example(source, x, dtype, order, numpy_expr, device)
 
 
 @pytest.mark.parametrize("source, x, dtype, order, numpy_expr", _example(HARDSIGMOID_ORDER))
-def test_hardsigmoid_second_derivative(source, x, dtype, order, numpy_expr):
-    _check_example(source, x, dtype, order, numpy_expr)
+def test_hardsigmoid_second_derivative(source, x, dtype, order, numpy_expr, device):
+    _check_example(source, x, dtype, order, numpy_expr, device)
 
 
 # ----------------------------------------------------------------- along a dimension and losses
@@ -416,7 +416,7 @@ ALONG = {
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @pytest.mark.parametrize("name", ALONG)
 @given(data=st.data())
-def test_softmax_family_directional_derivatives(name, dtype, data):
+def test_softmax_family_directional_derivatives(name, dtype, device, data):
     # rows spread over up to 2e3: p nearly one-hot, the regime the max-shift exists for
     torch_fn, reference = ALONG[name]
     rows = data.draw(st.integers(1, 3), label="rows")
@@ -428,7 +428,7 @@ def test_softmax_family_directional_derivatives(name, dtype, data):
     out_shape = (1, n) if (name == "logsumexp" and dim == 0) else (rows, 1) if name == "logsumexp" else a.shape
     w = np.array(data.draw(st.lists(WEIGHTS, min_size=int(np.prod(out_shape)), max_size=int(np.prod(out_shape))),
                            label="w")).reshape(out_shape)
-    x, tv, tw = (torch.tensor(t, dtype=dtype) for t in (a, v, w))
+    x, tv, tw = (torch.tensor(t, dtype=dtype, device=device) for t in (a, v, w))
 
     def fn(t):
         return torch_fn(t, dim)
@@ -448,5 +448,5 @@ def test_softmax_family_directional_derivatives(name, dtype, data):
 
 
 @pytest.mark.parametrize("source, x, dtype, order, numpy_expr", _example(BCE_SMALL_LOSS))
-def test_bce_with_logits_keeps_a_small_loss(source, x, dtype, order, numpy_expr):
-    _check_example(source, x, dtype, order, numpy_expr)
+def test_bce_with_logits_keeps_a_small_loss(source, x, dtype, order, numpy_expr, device):
+    _check_example(source, x, dtype, order, numpy_expr, device)
