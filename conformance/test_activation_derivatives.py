@@ -10,7 +10,9 @@ route autograd offers:
 * reverse mode: ``autograd.grad(..., create_graph=True)`` nested to order 3;
 * forward mode: ``torch.func.jvp`` nested to order 3;
 * forward-over-reverse: ``torch.func.jvp`` of ``torch.func.grad`` (orders 2 and 3),
-  which must agree with reverse-over-reverse through the same reference.
+  which must agree with reverse-over-reverse through the same reference;
+* ``torch.func.vmap`` of nested ``torch.func.grad`` over the elements (a batch
+  equal to a loop of scalar derivatives).
 
 Elementwise functions get a tangent ``v`` and a cotangent ``w`` per element,
 so the routes give ``w v**(k-1) f^(k)`` (reverse) and ``v**k f^(k)``
@@ -239,6 +241,16 @@ def forward_over_reverse(fn, x, v, w, order=3):
     return out
 
 
+def vmapped_derivatives(fn, x, order=3):
+    """``f^(k)`` of each element by ``torch.func.vmap`` of ``torch.func.grad``
+    nested k times on the 0-d function: a batch equal to a loop."""
+    out, current = [], fn
+    for _ in range(order):
+        current = tf.grad(current)
+        out.append(tf.vmap(current)(x))
+    return out
+
+
 def _compare(got, want, scale, defined, dtype, kind, what):
     got = dtypes.tensor_to_numpy(got.detach())[defined]
     oracle.assert_matches(got, np.asarray(want, dtype=np.float64)[defined], dtype, kind=kind,
@@ -281,6 +293,7 @@ def test_elementwise_derivatives_in_tails_and_on_kinks(name, dtype, device, data
         "reverse (autograd.grad, create_graph)": (lambda: reverse_derivatives(fn, x, tv, tw, order), w, v),
         "forward (nested torch.func.jvp)": (lambda: forward_derivatives(fn, x, tv, order), v, v),
         "forward-over-reverse (jvp of grad)": (lambda: [None] + forward_over_reverse(fn, x, tv, tw, order), w, v),
+        "vmap of nested torch.func.grad": (lambda: vmapped_derivatives(fn, x, order), np.ones_like(w), np.ones_like(v)),
     }
     for route, (run, first, rest) in routes.items():
         for k, got in zip(ORDERS, run()):
