@@ -28,7 +28,7 @@ test with the deviation noted, and shown by an example that fails.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -142,7 +142,8 @@ ELEMENTWISE: dict[str, Elementwise] = {
         kinks=lambda p: (p["threshold"] / p["beta"],),
         deviations=(Deviation(SIGMOID_FROM_OUTPUT, (2, 3), saturated(_softplus_minus)),)),
     "tanh": Elementwise(torch.tanh, act.tanh, deviations=(Deviation(TANH_FROM_OUTPUT, ORDERS, saturated(_sech2)),)),
-    "silu": Elementwise(F.silu, act.silu, deviations=(Deviation(SIGMOID_FROM_OUTPUT, (2, 3), saturated(_sigmoid_minus)),),
+    "silu": Elementwise(F.silu, act.silu,
+                        deviations=(Deviation(SIGMOID_FROM_OUTPUT, (2, 3), saturated(_sigmoid_minus)),),
                         factor=special.expit),
     "mish": Elementwise(F.mish, act.mish,
                         deviations=(Deviation(TANH_FROM_OUTPUT, (2, 3),

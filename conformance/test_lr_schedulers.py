@@ -18,7 +18,6 @@ of terms that large.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -246,7 +245,7 @@ def test_one_cycle_rate_and_momentum_follow_the_cycle(bases, options, momenta):
 
     steps = options["total_steps"] - 1
     follow(scheduler, optimizer, steps, rates, lambda w: np.broadcast_to(bases, w.shape), f"OneCycleLR({options})")
-    optimizer, scheduler = _optimizer(bases, momentum=0.9), None
+    optimizer = _optimizer(bases, momentum=0.9)
     scheduler = sched.OneCycleLR(optimizer, max_lr=list(bases), base_momentum=base_m, max_momentum=max_m, **options)
     follow(scheduler, optimizer, steps, momentum, lambda w: np.full(w.shape, max_m), f"OneCycleLR({options})",
            key="momentum")
