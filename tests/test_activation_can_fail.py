@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from conformance import test_activation_derivatives as tad
+from conformance import test_kink_gradients as tkg
 
 
 class _Draws:
@@ -65,3 +66,20 @@ def test_unstable_log_softmax_fails(monkeypatch):
         tad.test_softmax_family_directional_derivatives.hypothesis.inner_test(
             name="log_softmax", dtype=torch.float64, device="cpu",
             data=_Draws(1, x, 1, [1.0, 1.0, 1.0], [1.0, -0.5, 2.0]))
+
+
+def test_abs_with_gradient_one_at_zero_fails(monkeypatch):
+    # where(x >= 0, x, -x): the value of abs, but the gradient 1 at 0 instead of the minimum-norm 0
+    monkeypatch.setattr(torch, "abs", lambda t: torch.where(t >= 0, t, -t))
+    with pytest.raises(AssertionError, match=r"d abs\(x\) at x="):
+        tkg.test_abs_and_steps_at_zero_and_integers.hypothesis.inner_test(
+            dtype=torch.float64, device="cpu", x=np.array([0.0, -1.0]))
+
+
+def test_max_dim_splitting_ties_fails(monkeypatch):
+    # a max(dim) whose gradient is split among ties like amax: not what max(dim) documents
+    monkeypatch.setattr(torch, "max", lambda t, dim: torch.return_types.max((torch.amax(t, dim),
+                                                                            torch.argmax(t, dim))))
+    with pytest.raises(AssertionError, match=r"torch\.max\(x, 0\)\.values"):
+        tkg.test_reductions_over_ties.hypothesis.inner_test(
+            dtype=torch.float64, device="cpu", x=np.array([[1.0], [1.0]]), dim=0)
