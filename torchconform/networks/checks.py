@@ -17,10 +17,8 @@ as the tensor's large ones.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -30,29 +28,6 @@ from torchconform.networks.core import NetworkSpec, loss_fn, use_dropout_masks
 
 #: Training steps compared by :func:`check_training`.
 STEPS = 3
-
-
-@contextlib.contextmanager
-def single_threaded() -> Iterator[None]:
-    """Run torch (and NumPy's BLAS, when threadpoolctl is there) on one thread.
-
-    Checks that alternate many small torch and NumPy calls make both thread
-    pools spin against each other: on 2 cores the network checks ran 16x
-    slower with the default pools. The kernels checked are the same; only
-    their threading changes.
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:
-            yield
-        else:
-            with threadpool_limits(1):
-                yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 @dataclass
