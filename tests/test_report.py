@@ -24,7 +24,7 @@ import pytest
 import torchconform
 from torchconform.report import ReportError, build_all, build_bench, build_conformance
 from torchconform.report.__main__ import main
-from torchconform.report.data import SCHEMA, write_json
+from torchconform.resultsfile import SCHEMA, write_json
 
 pytestmark = pytest.mark.area("report")
 

@@ -24,7 +24,7 @@ from typing import Any
 from torchconform import environment
 from torchconform.bench.compare import REGRESSION_THRESHOLD  # one threshold for CLI and page
 from torchconform.report import charts
-from torchconform.report.data import as_float
+from torchconform.resultsfile import as_float
 
 TARGET_ORDER = ("numpy", "cpu-1thread", "cpu-allthreads", "cuda")
 STEP_ORDER = ("train", "infer")

@@ -9,7 +9,7 @@ from typing import Any
 
 from torchconform import environment
 from torchconform.report import charts
-from torchconform.report.data import OUTCOMES, as_float
+from torchconform.resultsfile import OUTCOMES, as_float
 
 #: Capabilities in the order a reader expects; others follow alphabetically.
 CAPABILITY_ORDER = ("forward", "grad", "gradgrad", "grad_outputs", "inplace", "out", "layout")
