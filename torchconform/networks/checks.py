@@ -24,7 +24,8 @@ import numpy as np
 import torch
 
 from torchconform import dtypes, oracle
-from torchconform.networks.core import NetworkSpec, loss_fn, use_dropout_masks
+from torchconform.networks.core import loss_fn, use_dropout_masks
+from torchconform.networks.spec import NetworkSpec
 
 #: Training steps compared by :func:`check_training`.
 STEPS = 3

@@ -34,21 +34,6 @@ def seeded(build: Callable[..., torch.nn.Module]) -> Callable[..., torch.nn.Modu
 
 
 @dataclass(frozen=True)
-class NetworkSpec:
-    name: str
-    title: str
-    seed: str
-    build: Callable[..., torch.nn.Module]
-    twin: Callable[..., "object"]
-    batch: Callable[[int, int], tuple[np.ndarray, np.ndarray]]
-    default_batch: int
-    loss: str
-    optimizer: "OptimSpec"
-    flops: Callable[..., dict[str, int]]
-    has_dropout: bool = False
-
-
-@dataclass(frozen=True)
 class OptimSpec:
     """A torch optimizer and its hyper-parameters, with the same rule in NumPy.
 

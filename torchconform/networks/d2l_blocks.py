@@ -17,7 +17,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from torchconform.networks import twin as tw
-from torchconform.networks.core import NetworkSpec, OptimSpec, count_flops, mm_flops, seeded
+from torchconform.networks.core import OptimSpec, count_flops, mm_flops, seeded
+from torchconform.networks.spec import NetworkSpec
 from torchconform.references import nn as ref
 
 SEED = "001_ab42a81b30ebca8e.txt"
@@ -220,11 +221,8 @@ _FLOPS = {
 
 
 def _spec(name, title, section, build, batch, default_batch, loss) -> NetworkSpec:
-    def twin(module, dtype=np.float64):
-        return tw.NetworkTwin(module, _BLOCKS[name], loss=loss, optimizer=SGD, dtype=dtype)
-
-    return NetworkSpec(name=name, title=f"{title} (d2l layers and blocks)", seed=f"{SEED} §{section}",
-                       build=seeded(build), twin=twin, batch=batch, default_batch=default_batch, loss=loss,
+    return NetworkSpec(name=name, title=f"{title} (d2l layers and blocks)", source=f"{SEED} §{section}",
+                       build=seeded(build), blocks=_BLOCKS[name], batch=batch, default_batch=default_batch, loss=loss,
                        optimizer=SGD, flops=_FLOPS[name])
 
 
