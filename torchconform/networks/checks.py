@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from torchconform import dtypes, oracle
+from torchconform import oracle
+from torchconform.nncheck import rounded
 from torchconform.networks.core import loss_fn, use_dropout_masks
 from torchconform.networks.spec import NetworkSpec
 
@@ -44,6 +45,8 @@ class Pair:
     y_np: np.ndarray
 
     def loss(self, module: torch.nn.Module | None = None, device: str | None = None) -> torch.Tensor:
+        """The spec's torch loss (a 0-d tensor in the pair's dtype) of ``module``
+        (default: the pair's) on the pair's batch, moved to ``device`` if given."""
         module = module or self.module
         x, y = (self.x, self.y) if device is None else (self.x.to(device), self.y.to(device))
         return loss_fn(self.spec.loss)(module(x), y)
@@ -51,7 +54,7 @@ class Pair:
 
 def _as_dtype(a: np.ndarray, dtype: torch.dtype) -> np.ndarray:
     """Floats rounded to ``dtype`` (kept in float64 for the twin); labels as they are."""
-    return a.astype(dtypes.to_numpy(dtype)).astype(np.float64) if a.dtype.kind == "f" else a
+    return rounded(a, dtype) if a.dtype.kind == "f" else a
 
 
 def make_pair(spec: NetworkSpec, dtype: torch.dtype, device: str, *, batch: int | None = None, seed: int = 0,
@@ -87,6 +90,8 @@ def check_forward(pair: Pair) -> None:
 
 
 def torch_gradients(pair: Pair, module: torch.nn.Module | None = None, device: str | None = None) -> dict:
+    """``{parameter name: .grad}`` after one backward pass of the pair's loss
+    through ``module`` (default: the pair's); parameters without a gradient are left out."""
     module = module or pair.module
     module.zero_grad(set_to_none=True)
     pair.loss(module, device).backward()

@@ -27,6 +27,8 @@ class LinearRegression(nn.Module):
 
 
 class LR(nn.Module):
+    """The course's logistic regression: ``sigmoid(Linear(2, 1)(x))`` for (N, 2) inputs, (N, 1) output."""
+
     def __init__(self):
         super().__init__()
         self.features = nn.Linear(2, 1)

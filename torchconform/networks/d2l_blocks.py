@@ -26,6 +26,8 @@ SGD = OptimSpec("SGD", {"lr": 0.1})
 
 
 class MLP(nn.Module):
+    """d2l's MLP: ``Linear(20, hidden)``, ReLU, ``Linear(hidden, 10)``; (N, 20) in, (N, 10) out."""
+
     def __init__(self, hidden: int = 256):
         super().__init__()
         self.hidden = nn.Linear(20, hidden)
@@ -36,6 +38,9 @@ class MLP(nn.Module):
 
 
 class MySequential(nn.Module):
+    """d2l's hand-written ``nn.Sequential``: its modules, registered under
+    "0", "1", ..., applied in order."""
+
     def __init__(self, *args):
         super().__init__()
         for idx, module in enumerate(args):
@@ -67,6 +72,9 @@ class FixedHiddenMLP(nn.Module):
 
 
 class NestMLP(nn.Module):
+    """d2l's nested block: ``Sequential(Linear(20, 64), ReLU, Linear(64, 32), ReLU)``
+    then ``Linear(32, 16)``; (N, 20) in, (N, 16) out."""
+
     def __init__(self):
         super().__init__()
         self.net = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 32), nn.ReLU())
@@ -77,6 +85,8 @@ class NestMLP(nn.Module):
 
 
 class CenteredLayer(nn.Module):
+    """d2l's parameter-free layer ``X - X.mean()`` (the mean over every element)."""
+
     def forward(self, X):
         return X - X.mean()
 
@@ -138,6 +148,8 @@ class FixedHidden(tw.Block):
 
 
 class Centered(tw.Block):
+    """Twin of :class:`CenteredLayer`: the VJP of ``x - mean(x)`` is ``g - mean(g)``."""
+
     def forward(self, twin, x):
         return x - x.mean(), None
 

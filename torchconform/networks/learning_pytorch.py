@@ -68,6 +68,8 @@ class MyReLU(torch.autograd.Function):
 
 
 class TwoLayerNet(torch.nn.Module):
+    """The tutorial's custom module: ``linear2(clamp(linear1(x), min=0))``, (N, d_in) in, (N, d_out) out."""
+
     def __init__(self, d_in: int = D_IN, hidden: int = H, d_out: int = D_OUT):
         super().__init__()
         self.linear1 = torch.nn.Linear(d_in, hidden)

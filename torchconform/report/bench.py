@@ -59,6 +59,9 @@ def throughput(bench: dict[str, Any]) -> float | None:
 
 
 def gflops(bench: dict[str, Any]) -> float | None:
+    """Achieved GFLOP/s (1e9 FLOPs per second) of one pytest-benchmark entry:
+    ``extra_info["gflops"]`` if recorded, else ``extra_info["flops"]`` per median
+    second; ``None`` when neither is known."""
     info = _info(bench)
     value = as_float(info.get("gflops"))
     if value:
@@ -68,6 +71,7 @@ def gflops(bench: dict[str, Any]) -> float | None:
 
 
 def format_time(seconds: float | None) -> str:
+    """``seconds`` with three significant digits in s, ms, µs or ns; "" for ``None``."""
     if seconds is None:
         return ""
     for scale, unit in ((1, "s"), (1e-3, "ms"), (1e-6, "µs")):
@@ -77,6 +81,8 @@ def format_time(seconds: float | None) -> str:
 
 
 def format_number(value: float | None) -> str:
+    """``value`` with thousands separators from 1000 up, else three significant
+    digits; "" for ``None``."""
     if value is None:
         return ""
     if abs(value) >= 1000:

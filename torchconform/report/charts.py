@@ -35,6 +35,8 @@ _RC = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.s
 
 
 def colour(name: str, order: Sequence[str] = ()) -> str:
+    """The hex colour of a benchmark target or dtype ``name``; other names get
+    the spare colours by their position in ``order``, so a chart's legend is stable."""
     if name in TARGET_COLOURS:
         return TARGET_COLOURS[name]
     if name in DTYPE_COLOURS:
