@@ -1,6 +1,7 @@
 """d2l's "layers and blocks", "parameter management" and "custom layers"
 sections (seed 001): MLP, MySequential, FixedHiddenMLP, NestMLP (and the
-chimera built from them), CenteredLayer, MyLinear and the shared-parameter net.
+chimera built from them), the nested rgnet, CenteredLayer, MyLinear and the
+shared-parameter net.
 
 The chapter builds these blocks without training them; where a loss is needed
 the networks use the chapter-neighbouring choices: cross-entropy for the
@@ -110,6 +111,16 @@ def shared_net() -> nn.Sequential:
     return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), shared, nn.ReLU(), shared, nn.ReLU(), nn.Linear(8, 1))
 
 
+def rgnet() -> nn.Sequential:
+    """The nested-block example of parameter management: four ``block1``
+    (Linear 4-8, ReLU, Linear 8-4, ReLU) added as "block 0".."block 3" to one
+    Sequential, then ``Linear(4, 1)``; (N, 4) in, (N, 1) out."""
+    blocks = nn.Sequential()
+    for i in range(4):
+        blocks.add_module(f"block {i}", nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 4), nn.ReLU()))
+    return nn.Sequential(blocks, nn.Linear(4, 1))
+
+
 # --------------------------------------------------------------------------- twins
 
 
@@ -178,6 +189,9 @@ _BLOCKS = {
     "d2l_my_linear": lambda twin, module: tw.Sequence(
         tw.Linear("0.weight", "0.bias", layout="in_out"), tw.ReLU(),
         tw.Linear("1.weight", "1.bias", layout="in_out"), tw.ReLU()),
+    "d2l_rgnet": lambda twin, module: tw.Sequence(
+        *(tw.Sequence(_lin(f"0.block {i}.0."), tw.ReLU(), _lin(f"0.block {i}.2."), tw.ReLU()) for i in range(4)),
+        _lin("1.")),
     "d2l_shared": lambda twin, module: tw.Sequence(
         _lin("0."), tw.ReLU(), _lin("2."), tw.ReLU(), _lin("2."), tw.ReLU(), _lin("6.")),
 }
@@ -228,6 +242,8 @@ _FLOPS = {
     "d2l_chimera": lambda b: count_flops(_nest_ops(b) + [_mm(b, 16, 20)] + _fixed_ops(b, True)),
     "d2l_centered": lambda b: count_flops([_mm(b, 8, 128, False)]),
     "d2l_my_linear": lambda b: count_flops([_mm(b, 64, 8, False), _mm(b, 8, 1)]),
+    "d2l_rgnet": lambda b: count_flops(
+        [op for i in range(4) for op in (_mm(b, 4, 8, i > 0), _mm(b, 8, 4))] + [_mm(b, 4, 1)]),
     "d2l_shared": lambda b: count_flops([_mm(b, 4, 8, False), _mm(b, 8, 8), _mm(b, 8, 8), _mm(b, 8, 1)]),
 }
 
@@ -253,5 +269,6 @@ SPECS = [
           lambda: nn.Sequential(nn.Linear(8, 128), CenteredLayer()), _uniform_batch(8, _normal(128)), 4, "mse_mean"),
     _spec("d2l_my_linear", "MyLinear 64-8-1", "自定义层",
           lambda: nn.Sequential(MyLinear(64, 8), MyLinear(8, 1)), _uniform_batch(64, _normal(1)), 2, "mse_mean"),
+    _spec("d2l_rgnet", "Nested blocks rgnet", "从嵌套块收集参数", rgnet, _uniform_batch(4, _normal(1)), 2, "mse_mean"),
     _spec("d2l_shared", "Shared-parameter net", "参数绑定", shared_net, _uniform_batch(4, _normal(1)), 2, "mse_mean"),
 ]
