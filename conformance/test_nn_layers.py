@@ -7,9 +7,9 @@ what layer bugs hide in, so Hypothesis draws and shrinks them directly; the
 values are standard normal from a drawn seed, as layer arithmetic has no
 special-value structure worth shrinking element by element.
 
-Products and sums are judged against the size of their terms: for a layer that
-is linear in each argument the terms of the output (and of each gradient) are
-the same computation on absolute values, which is the ``scale`` passed on.
+Products and sums are judged against the size of their terms, which the
+references of :mod:`torchconform.references.nn_expected` return with each value
+and gradient; :mod:`torchconform.nncheck` runs torch and compares.
 """
 
 import numpy as np

@@ -6,7 +6,9 @@ input (and the target where torch differentiates it).
 Options are drawn by Hypothesis; values come from a drawn seed (see
 test_nn_layers). Each loss is judged against the size of its terms: losses
 are sums of non-negative terms, but the terms themselves (a log near 0, a
-difference ``p - t``) can cancel, so each check passes the terms' size.
+difference ``p - t``) can cancel, so the references of
+:mod:`torchconform.references.nn_expected` return the terms' size with each
+value and gradient.
 """
 
 import numpy as np
