@@ -293,7 +293,9 @@ def log_softmax_backward(g, y, axis=-1):
 
 
 def dropout(x, mask, p):
-    """Inverted dropout with a given 0/1 ``mask`` (broadcastable to ``x``)."""
+    """Inverted dropout with a given 0/1 ``mask`` (broadcastable to ``x``):
+    ``x * mask / (1 - p)``, all zeros at ``p == 1``; same shape and dtype as
+    ``x``. Formula: ``torch.nn.Dropout`` (https://pytorch.org/docs/stable/generated/torch.nn.Dropout.html)."""
     return x * mask / (1 - p) if p < 1 else x * 0
 
 
@@ -303,7 +305,13 @@ def dropout(x, mask, p):
 def batch_norm_train(x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5):
     """Training-mode BatchNorm over every axis but 1. Returns (y, cache,
     new_running_mean, new_running_var); the running variance is updated with
-    the unbiased batch variance, the output normalised with the biased one."""
+    the unbiased batch variance, the output normalised with the biased one.
+
+    ``x`` (N, C, ...) with ``gamma``/``beta`` of shape (C,) or ``None``;
+    ``running_mean``/``running_var`` (C,) or ``None`` (then the new ones are
+    ``None``). The cache is what :func:`batch_norm_train_backward` needs.
+    Formula: Ioffe and Szegedy, "Batch Normalization", 2015, Algorithm 1, and
+    ``torch.nn.BatchNorm2d`` (https://pytorch.org/docs/stable/generated/torch.nn.BatchNorm2d.html)."""
     axes = tuple(i for i in range(x.ndim) if i != 1)
     shape = [1] * x.ndim
     shape[1] = x.shape[1]
@@ -374,7 +382,12 @@ def mse_loss(pred, target, reduction="mean"):
 
 def nll_loss(logp, target, weight=None, ignore_index=-100, reduction="mean"):
     """``nll_loss`` for (N, C) or (N, C, d1, ...) log-probabilities; the mean
-    divides by the summed weights of the non-ignored targets, as torch does."""
+    divides by the summed weights of the non-ignored targets, as torch does.
+
+    ``target`` holds int class indices shaped like ``logp`` without axis 1;
+    ``weight`` (C,) or ``None``. Returns (loss: scalar, or ``target``'s shape
+    for "none"; d loss / d logp shaped like ``logp``). Formula:
+    ``torch.nn.NLLLoss`` (https://pytorch.org/docs/stable/generated/torch.nn.NLLLoss.html)."""
     c = logp.shape[1]
     moved = np.moveaxis(logp, 1, -1).reshape(-1, c)
     t = target.reshape(-1)
@@ -398,7 +411,9 @@ def nll_loss(logp, target, weight=None, ignore_index=-100, reduction="mean"):
 
 def cross_entropy(logits, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """``cross_entropy`` with class indices: :func:`log_softmax` then
-    :func:`cross_entropy_from_log_probs`."""
+    :func:`cross_entropy_from_log_probs`; returns (loss, d loss / d logits)
+    with the logits (N, C, ...) and targets as :func:`nll_loss` takes them.
+    Formula: ``torch.nn.CrossEntropyLoss`` (https://pytorch.org/docs/stable/generated/torch.nn.CrossEntropyLoss.html)."""
     logp = log_softmax(logits, axis=1)
     loss, g_logp = cross_entropy_from_log_probs(logp, target, weight, ignore_index, reduction, label_smoothing)
     return loss, log_softmax_backward(g_logp, logp, axis=1)
@@ -430,7 +445,10 @@ def cross_entropy_from_log_probs(logp, target, weight=None, ignore_index=-100, r
 
 
 def binary_cross_entropy(p, target, weight=None, reduction="mean"):
-    """``binary_cross_entropy`` with torch's clamp of each log at -100."""
+    """``binary_cross_entropy`` with torch's clamp of each log at -100:
+    ``-(t log p + (1 - t) log(1 - p))`` weighted and reduced. ``p`` and
+    ``target`` of one shape (``weight`` broadcasts); returns (loss, d loss / d p).
+    Formula: ``torch.nn.BCELoss`` (https://pytorch.org/docs/stable/generated/torch.nn.BCELoss.html)."""
     log_p = np.maximum(np.log(p), -100)
     log_q = np.maximum(np.log1p(-p), -100)
     values = -(target * log_p + (1 - target) * log_q)
@@ -442,7 +460,10 @@ def binary_cross_entropy(p, target, weight=None, reduction="mean"):
 
 
 def binary_cross_entropy_with_logits(x, target, weight=None, pos_weight=None, reduction="mean"):
-    """Stable form: ``(1 - t) x + (1 + (pw - 1) t) softplus(-x)``."""
+    """Binary cross-entropy of logits in the stable form
+    ``(1 - t) x + (1 + (pw - 1) t) softplus(-x)``, weighted and reduced;
+    ``weight`` and ``pos_weight`` broadcast. Returns (loss, d loss / d x).
+    Formula: ``torch.nn.BCEWithLogitsLoss`` (https://pytorch.org/docs/stable/generated/torch.nn.BCEWithLogitsLoss.html)."""
     softplus_neg = np.logaddexp(0, -x)
     pw = 1 if pos_weight is None else pos_weight
     coeff = 1 + (pw - 1) * target
@@ -457,7 +478,8 @@ def binary_cross_entropy_with_logits(x, target, weight=None, pos_weight=None, re
 
 
 def calculate_fans(shape: tuple[int, ...]) -> tuple[int, int]:
-    """(fan_in, fan_out) as nn.init defines them: dims 1 and 0 times the receptive field."""
+    """(fan_in, fan_out) as nn.init defines them: dims 1 and 0 times the receptive field.
+    Raises ``ValueError`` for fewer than 2 dimensions, as torch does."""
     if len(shape) < 2:
         raise ValueError("fan in and fan out need at least 2 dimensions")
     receptive = math.prod(shape[2:])
