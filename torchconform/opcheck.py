@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from torchconform import dtypes, oracle, record, repro, strategies
 from torchconform.references import forward
 from torchconform.tolerances import tolerance
-from torchconform.ops import OUT_DTYPES, Op
+from torchconform.ops.record import OUT_DTYPES, Op
 
 
 #: The dtype matrix of the op-table tests: every float dtype (each has its own
@@ -102,7 +102,7 @@ def op_cases(draw, op: Op, dtype: torch.dtype, device: str, *, result_shaped_fir
              label=name)
         for name, shape in zip("xyz", shapes)
     ]
-    params = draw(op.params(shapes[0] if op.arity == 1 else shapes, dtype), label="params") if op.params else {}
+    params = draw(op.params(tuple(shapes), dtype), label="params") if op.params else {}
     return OpCase(op, inputs, params, dtype)
 
 
@@ -120,7 +120,7 @@ def check_result(case: OpCase, result: torch.Tensor, *, what: str = "") -> None:
         # has its own strict example test, and the report names it.
         mask = np.broadcast_to(mask, expected.shape)
         expected = np.where(mask, dtypes.tensor_to_numpy(result).astype(expected.dtype), expected)
-        record.note("deviation", case.op.deviation[0])
+        record.note("deviation", case.op.deviation.id)
     actual, expected_dtype, scale = result, case.expected_dtype, case.scale()
     if dtypes.is_complex(expected_dtype) and expected.shape == tuple(result.shape):
         # Compare the real and imaginary parts separately (each against the

@@ -51,8 +51,12 @@ def _grad(full: np.ndarray, shape: tuple[int, ...], scale: np.ndarray | None = N
     return Grad(unbroadcast(full, shape), unbroadcast(terms, shape))
 
 
-def _elementwise(derivative: Callable, scale: Callable | None = None) -> Callable:
-    """VJP of a unary elementwise op from its derivative ``f'(x)``."""
+def elementwise(derivative: Callable[[np.ndarray], np.ndarray],
+                scale: Callable[[np.ndarray], np.ndarray] | None = None) -> Callable:
+    """The VJP ``(g, x) -> [Grad]`` of a unary elementwise op from its
+    derivative ``f'(x)`` (chain rule: ``g * f'(x)``). ``scale`` gives the size
+    of the terms ``f'(x)`` is computed from (default ``|f'(x)|``), for
+    formulas that cancel, e.g. ``1 - tanh(x)**2`` near ``|x| = inf``."""
     def vjp(g, x):
         d = derivative(x)
         return [_grad(g * d, x.shape, None if scale is None else np.abs(g) * scale(x))]
@@ -60,21 +64,6 @@ def _elementwise(derivative: Callable, scale: Callable | None = None) -> Callabl
 
 
 # ----------------------------------------------------------------- elementwise
-
-
-UNARY: dict[str, Callable] = {
-    "exp": _elementwise(np.exp),
-    "log": _elementwise(lambda x: 1 / x),
-    "sqrt": _elementwise(lambda x: 0.5 / np.sqrt(x)),
-    "sin": _elementwise(np.cos),
-    "cos": _elementwise(lambda x: -np.sin(x)),
-    # torch forms 1 - y*y from the output y: relative to its terms, not its value.
-    "tanh": _elementwise(lambda x: 1 - np.tanh(x) ** 2, lambda x: 1 + np.tanh(x) ** 2),
-    "sigmoid": _elementwise(lambda x: nn_ref.sigmoid(x) * (1 - nn_ref.sigmoid(x)),
-                            lambda x: nn_ref.sigmoid(x) * (1 + nn_ref.sigmoid(x))),
-    "relu": _elementwise(lambda x: (x > 0).astype(np.float64)),
-    "abs": _elementwise(np.sign),
-}
 
 
 def add(g, x, y, alpha=1):
@@ -232,13 +221,3 @@ def index_select(g, x, dim, index):
     terms = np.zeros(x.shape)
     np.add.at(np.moveaxis(terms, dim, 0), index, np.moveaxis(np.abs(g), dim, 0))
     return [Grad(full, terms)]
-
-
-#: VJPs of op-table rows (:mod:`torchconform.ops`), by row name. Rows not
-#: here are checked against central differences (:mod:`.finite_diff`).
-OPS: dict[str, Callable] = {
-    **UNARY,
-    "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow_, "clamp": clamp,
-    "sum": sum_, "mean": mean, "amax": amax, "amin": amin, "max_values": max_values,
-    "min_values": min_values,
-}
