@@ -6,6 +6,7 @@ import re
 import numpy as np
 import pytest
 import torch
+from hypothesis import find
 
 from torchconform import deviations, gradcheck
 from torchconform.ops import FINITE_DIFFERENCES, TABLE, Derivatives, Deviates, Domain, Op, Smooth, row
@@ -117,3 +118,10 @@ def test_the_default_gradient_domain_is_the_row_domain_within_minus_three_three(
     assert row("add_alpha").gradient_domain == Smooth((Domain((-3.0, 3.0)),))
     assert row("sin").gradient_domain == Smooth()
     assert row("log").gradient_domain.domain(0).bounds == (0.1, 5.0)
+
+
+@pytest.mark.parametrize("op", [op for op in TABLE.values() if op.params], ids=lambda op: op.name)
+def test_params_receive_a_tuple_of_shapes_one_per_input(op):
+    shapes = ((2, 3),) * op.arity
+    params = find(op.params(shapes, torch.float32), lambda p: True)
+    assert isinstance(params, dict)

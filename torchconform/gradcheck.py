@@ -27,6 +27,7 @@ import hypothesis.extra.numpy as hnp
 import numpy as np
 import torch
 from hypothesis import assume, strategies as st
+from hypothesis.errors import InvalidArgument
 
 from torchconform import dtypes, oracle, record, strategies
 from torchconform.ops.gradient import MARGIN, TINY, Domain, FiniteDifferences, Smooth
@@ -64,21 +65,35 @@ def _from_values(values: np.ndarray, dtype: torch.dtype, device: str, layout: st
     return strategies._with_layout(values, dtype, device, layout)
 
 
-@st.composite
-def smooth_tensors(draw, dtype: torch.dtype, shape: tuple[int, ...], device: str, domain: Domain = Domain(), *,
-                   unique: bool = False, layouts: Sequence[str] = strategies.LAYOUTS) -> Drawn:
-    """A tensor of ``dtype`` with values in ``domain`` (no special values, no
-    kink within :data:`MARGIN`), in a drawn layout. ``unique`` values leave
-    out the ``expanded`` layout, whose repeated rows are ties."""
+def smooth_tensors(dtype: torch.dtype, shape: tuple[int, ...], device: str, domain: Domain = Domain(), *,
+                   unique: bool = False, layouts: Sequence[str] = strategies.LAYOUTS) -> st.SearchStrategy:
+    """Draws a :class:`~torchconform.strategies.Drawn` tensor of the float
+    ``dtype`` and ``shape`` on ``device`` with values in ``domain`` (no special
+    values, no kink within :data:`MARGIN`), in a drawn layout (the one really
+    applied is recorded). ``unique`` values leave out the ``expanded``
+    layout, whose repeated rows are ties. Raises ``InvalidArgument`` at once
+    for a dtype that is not a float ``torch.dtype``, a bad shape, an unknown
+    layout, or no layout left."""
+    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise InvalidArgument(f"dtype={dtype!r}: expected a floating-point torch.dtype")
+    if not strategies._is_shape(shape):
+        raise InvalidArgument(f"shape={shape!r}: expected a tuple of non-negative ints")
+    strategies._check_layouts(layouts)
     if unique:
         layouts = [layout for layout in layouts if layout != "expanded"]
+        strategies._check_layouts(layouts)
+    return _smooth_tensors(dtype, tuple(shape), device, domain, unique, layouts)
+
+
+@st.composite
+def _smooth_tensors(draw, dtype, shape, device, domain, unique, layouts) -> Drawn:
     layout = draw(st.sampled_from(list(layouts)), label="layout")
     if layout == "expanded" and shape:
         row = draw(_arrays(dtype, (1,) + tuple(shape[1:]), domain, False))
         values = np.broadcast_to(row, shape).copy()
     else:
         values = draw(_arrays(dtype, tuple(shape), domain, unique))
-    return Drawn(_from_values(values, dtype, device, layout), values, layout)
+    return Drawn(_from_values(values, dtype, device, layout), values, strategies.applied_layout(layout, len(shape)))
 
 
 @functools.lru_cache(maxsize=None)
