@@ -133,13 +133,17 @@ class GradCase:
         printer.text(repr(self))
 
     def arrays(self) -> list[np.ndarray]:
+        """The inputs' values as float64 arrays (the references' inputs)."""
         return [d.array.astype(np.float64) for d in self.inputs]
 
     def output(self) -> np.ndarray:
+        """The NumPy forward result at :meth:`arrays` (float64)."""
         return np.asarray(self.numpy_fn(*self.arrays()), dtype=np.float64)
 
     @property
     def kind(self) -> str:
+        """The tolerance kind of the comparison: "gradient" against a
+        closed-form VJP, "finite_difference" against central differences."""
         return "gradient" if self.vjp is not None else "finite_difference"
 
     def reference(self, g: np.ndarray) -> list[vjp.Grad]:
@@ -151,6 +155,7 @@ class GradCase:
         return finite_diff.vjp(self.numpy_fn, self.arrays(), g)
 
     def tensors(self) -> list[torch.Tensor]:
+        """The drawn input tensors (layout and device as drawn)."""
         return [d.tensor for d in self.inputs]
 
     def leaves(self) -> list[torch.Tensor]:
