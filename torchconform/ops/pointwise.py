@@ -62,6 +62,7 @@ UNARY = [
     Op("square", "torch.square(x)", "np.square(x)", kinds=("int", "float"), grad=FD,
        derivatives=Derivatives((lambda x: 2 * x, lambda x: 2.0, lambda x: 0.0))),
     Op("reciprocal", "torch.reciprocal(x)", "1 / x", grad=FD, smooth=_AWAY_FROM_ZERO),
+    Op("deg2rad", "torch.deg2rad(x)", "np.deg2rad(x)", grad=vjp.elementwise(lambda x: np.full_like(x, np.pi / 180))),
     Op("sin", "torch.sin(x)", "np.sin(x)", inplace="x.sin_()", out="torch.sin(x, out=out)",
        grad=vjp.elementwise(np.cos),
        derivatives=Derivatives((np.cos, lambda x: -np.sin(x), lambda x: -np.cos(x)), (lambda x: 1.0,) * 3)),
