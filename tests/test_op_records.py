@@ -50,6 +50,18 @@ def test_flags_fit_the_row(op):
         assert "float" in op.kinds
 
 
+def test_the_op_a_deviation_entry_names_is_a_row_that_names_it():
+    # deviations.toml says which op a deviation is about; where that op is a
+    # row naming a deviation, both sides must agree.
+    naming = {}
+    for op in TABLE.values():
+        if op.deviation is not None:
+            naming.setdefault(op.deviation.id, set()).add(op.name)
+    for entry in deviations.load():
+        if entry.id in naming:
+            assert entry.op in naming[entry.id], f"{entry.id}: op {entry.op!r} in the TOML, rows {naming[entry.id]}"
+
+
 def test_a_deviation_a_gradient_domain_names_exists():
     named = {op.gradient_domain.full_first for op in TABLE.values()} - {None}
     assert named and named <= SHIPPED

@@ -1,8 +1,10 @@
 """Gradient checks: the engine behind the autograd conformance tests.
 
-It draws differentiable inputs away from kinks and domain edges, wraps a
-function of tensors with its NumPy twin and (when one exists) its closed-form
-VJP as a :class:`GradCase`, and checks torch's autograd against NumPy:
+It draws differentiable inputs away from kinks and domain edges (where the
+op-table row's gradient domain says), wraps a function of tensors with its
+NumPy twin and its gradient reference (a closed-form VJP, or central
+differences where the row chose them) as a :class:`GradCase`, and checks
+torch's autograd against NumPy:
 
 * :func:`check_first_order`: ``autograd.grad`` and ``backward(gradient=g)``
   against the VJP (or central differences), off CPU also against CPU;
