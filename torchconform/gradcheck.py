@@ -32,7 +32,7 @@ from hypothesis import assume, strategies as st
 from hypothesis.errors import InvalidArgument
 
 from torchconform import dtypes, oracle, record, strategies
-from torchconform.ops.gradient import MARGIN, TINY, Domain, FiniteDifferences, Smooth
+from torchconform.ops.gradient import FINITE_DIFFERENCES, MARGIN, TINY, Domain, FiniteDifferences, Smooth
 from torchconform.ops.record import Op
 from torchconform.references import finite_diff, vjp
 from torchconform.strategies import Drawn
@@ -47,7 +47,7 @@ GRAD_DTYPES = (torch.float32, torch.float64)
 MAX_DIMS, MAX_SIDE = 4, 3
 
 #: Where inputs are drawn is a fact of each row (:mod:`torchconform.ops.gradient`); re-exported for tests.
-__all__ = ["GRAD_DTYPES", "MARGIN", "MAX_DIMS", "MAX_SIDE", "TINY", "Domain", "GradCase", "Smooth",
+__all__ = ["FINITE_DIFFERENCES", "GRAD_DTYPES", "MARGIN", "MAX_DIMS", "MAX_SIDE", "TINY", "Domain", "GradCase", "Smooth",
            "check_accumulation", "check_derivatives", "check_first_order", "check_hook_scales_gradient",
            "check_linearity", "check_weighting", "cotangents", "differentiable_rows", "op_case", "op_grad_cases",
            "same_on_cpu", "smooth_tensors"]
@@ -112,9 +112,11 @@ class GradCase:
 
     ``torch_fn`` takes the tensors of ``inputs`` (any other operand, such as a
     target or an index, is closed over and follows the inputs' device);
-    ``numpy_fn`` takes their float64 values. ``vjp`` is a closed-form VJP
-    from :mod:`torchconform.references.vjp` taking ``(g, *arrays)``; without
-    one the reference is central differences of ``numpy_fn``.
+    ``numpy_fn`` takes their float64 values. ``vjp`` is the gradient
+    reference, always given: a closed-form VJP from
+    :mod:`torchconform.references.vjp` taking ``(g, *arrays)``, or
+    :data:`~torchconform.ops.gradient.FINITE_DIFFERENCES` for central
+    differences of ``numpy_fn``.
     """
 
     name: str
@@ -122,7 +124,7 @@ class GradCase:
     numpy_fn: Callable[..., np.ndarray]
     inputs: list[Drawn]
     dtype: torch.dtype
-    vjp: Callable | None = None
+    vjp: Callable | FiniteDifferences
     factor: str | None = None
     text: str = ""
     names: tuple[str, ...] = field(default=tuple("xyz"))
@@ -146,15 +148,15 @@ class GradCase:
     def kind(self) -> str:
         """The tolerance kind of the comparison: "gradient" against a
         closed-form VJP, "finite_difference" against central differences."""
-        return "gradient" if self.vjp is not None else "finite_difference"
+        return "finite_difference" if isinstance(self.vjp, FiniteDifferences) else "gradient"
 
     def reference(self, g: np.ndarray) -> list[vjp.Grad]:
         """The ``g``-weighted gradient of every input, in NumPy (``g`` in the
         shape of torch's output, as :func:`cotangents` draws it)."""
         g = np.asarray(g, dtype=np.float64).reshape(self.output().shape)
-        if self.vjp is not None:
-            return self.vjp(g, *self.arrays())
-        return finite_diff.vjp(self.numpy_fn, self.arrays(), g)
+        if isinstance(self.vjp, FiniteDifferences):
+            return finite_diff.vjp(self.numpy_fn, self.arrays(), g)
+        return self.vjp(g, *self.arrays())
 
     def tensors(self) -> list[torch.Tensor]:
         """The drawn input tensors (layout and device as drawn)."""
@@ -173,15 +175,13 @@ def op_case(op: Op, inputs: list[Drawn], params: dict, dtype: torch.dtype) -> Gr
     rule = op.grad
     if rule is None:
         raise ValueError(f"op {op.name!r} has no gradient reference (grad=None)")
-    if isinstance(rule, FiniteDifferences):
-        rule = None
     return GradCase(
         name=op.name,
         torch_fn=lambda *t: op.run_torch(*t, **params),
         numpy_fn=lambda *a: op.run_numpy(*a, **params),
         inputs=inputs,
         dtype=dtype,
-        vjp=None if rule is None else (lambda g, *a: rule(g, *a, **params)),
+        vjp=rule if isinstance(rule, FiniteDifferences) else (lambda g, *a: rule(g, *a, **params)),
         factor=op.factor,
         text=f"{op.torch} with {params}" if params else op.torch,
     )
