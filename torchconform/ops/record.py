@@ -26,12 +26,13 @@ import torch
 
 from torchconform.ops.gradient import Derivatives, FiniteDifferences, Smooth
 from torchconform.references import forward
+from torchconform.strategies import KINDS
 from torchconform.tolerances import OP_FACTORS
 
 FLOAT = ("float",)
 REAL = ("int", "float")
 NUMERIC = ("int", "float", "complex")
-ALL = ("bool", "int", "float", "complex")
+ALL = KINDS
 
 #: What the result dtype is, from the (single) input dtype: a rule of the
 #: table, so that dtype checks do not take the answer from torch.
