@@ -111,3 +111,11 @@ def small_net_gain(gain_by_width: dict[int, float]) -> tuple[str, str]:
 
 
 NO_GPU = "not measured"
+#: The verdicts a measurement can reach, and what replaces them when the
+#: measurement cannot be trusted (benchmarks/conftest.py decides which).
+VERDICTS = ("holds", "does not hold")
+BUSY = "not measured: machine busy"
+INCONCLUSIVE = "inconclusive"
+#: Claims decided by timing (other processes' load falsifies them); the
+#: in-place claim compares memory peaks, which a busy machine does not change.
+TIMED = ("multicore-no-faster", "gpu-50x", "small-net-little-gpu-gain", "freezing-speeds-training")

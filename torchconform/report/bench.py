@@ -22,7 +22,7 @@ from collections import defaultdict
 from typing import Any
 
 from torchconform import environment
-from torchconform.bench.compare import REGRESSION_THRESHOLD  # one threshold for CLI and page
+from torchconform.bench import compare  # one rule for the CLI and the page
 from torchconform.report import charts
 from torchconform.report.data import as_float
 
@@ -130,11 +130,26 @@ def _bound(bench: dict[str, Any], achieved: float | None, ceilings: dict) -> tup
     return f"{100 * share:.1f}%", verdict
 
 
+def _change(bench: dict[str, Any], base: dict[str, Any] | None) -> compare.Change | None:
+    if base is None or bench["stats"]["median"] <= 0:
+        return None
+    return compare.judge(compare.Sample.from_json(bench), compare.Sample.from_json(base))
+
+
+def _vs_baseline(change: compare.Change | None) -> str:
+    """Throughput now over then (above 1: faster now), with its interval."""
+    if change is None:
+        return ""
+    word = change.verdict.split(":")[0]
+    if change.low is None:
+        return f"{1 / change.ratio:.2f}× ({word})"
+    return f"{1 / change.ratio:.2f}× [{1 / change.high:.2f}, {1 / change.low:.2f}] ({word})"
+
+
 def _row(bench: dict[str, Any], ceilings: dict, baseline: dict[str, dict[str, Any]]) -> dict[str, Any]:
     info, stats = _info(bench), bench["stats"]
     achieved = gflops(bench)
     share, bound = _bound(bench, achieved, ceilings)
-    base = baseline.get(_key(bench))
     return {
         "name": bench["name"],
         "network": info.get("network", ""),
@@ -151,7 +166,8 @@ def _row(bench: dict[str, Any], ceilings: dict, baseline: dict[str, dict[str, An
         "gflops": format_number(achieved),
         "share": share,
         "bound": bound,
-        "vs_baseline": f"{base['stats']['median'] / stats['median']:.2f}×" if base and stats["median"] > 0 else "",
+        "vs_baseline": _vs_baseline(_change(bench, baseline.get(_key(bench)))),
+        "unreliable": "; ".join(info.get("unreliable") or ()),
     }
 
 
@@ -276,22 +292,51 @@ def _comparison(doc: dict[str, Any], baseline: dict[str, Any], label: str) -> di
     base = {_key(b): b for b in baseline["benchmarks"]}
     rows = []
     for b in doc["benchmarks"]:
-        other = base.get(_key(b))
-        if other is None:
+        change = _change(b, base.get(_key(b)))
+        if change is None:
             continue
-        now, then = b["stats"]["median"], other["stats"]["median"]
-        change = now / then - 1 if then > 0 else 0.0
-        flag = "slower" if change > REGRESSION_THRESHOLD else "faster" if change < -REGRESSION_THRESHOLD else ""
-        rows.append({"name": b["name"], "now": format_time(now), "then": format_time(then),
-                     "ratio": f"{then / now:.2f}×" if now > 0 else "", "change": f"{100 * change:+.1f}%",
-                     "flag": flag})
+        rows.append({"name": b["name"], "now": format_time(b["stats"]["median"]),
+                     "then": format_time(base[_key(b)]["stats"]["median"]),
+                     "ratio": f"{change.ratio:.2f}×", "interval": change.interval,
+                     "verdict": change.verdict, "flag": change.verdict.split(":")[0]})
+    counts = {v: sum(1 for r in rows if r["flag"] == v) for v in ("slower", "faster", "unchanged", "inconclusive")}
     return {
         "label": label,
         "machine": machine(baseline)["summary"],
         "date": baseline.get("datetime", ""),
         "rows": rows,
+        "counts": counts,
         "unmatched": len(doc["benchmarks"]) - len(rows),
-        "threshold": f"{100 * REGRESSION_THRESHOLD:.0f}%",
+        "threshold": f"{100 * compare.REGRESSION_THRESHOLD:.0f}%",
+        "confidence": f"{100 * compare.CONFIDENCE:.0f}%",
+    }
+
+
+def reliability(doc: dict[str, Any]) -> dict[str, Any]:
+    """Whether the run's figures can be trusted: counts of benchmarks marked
+    unreliable (by reason) and the most other processes used, from each
+    benchmark's ``extra_info`` (a file without them says nothing either way)."""
+    infos = [_info(b) for b in doc["benchmarks"]]
+    watched = [i for i in infos if i.get("machine_state")]
+    flagged = [i for i in infos if i.get("unreliable")]
+    busy = [i for i in flagged if any(str(r).startswith("machine busy") for r in i["unreliable"])]
+    others = [as_float(i["machine_state"].get("others_cores_during")) or 0.0 for i in watched]
+    if not watched:
+        word = "not recorded"
+    elif busy:
+        word = "unreliable: machine busy"
+    elif flagged:
+        word = "partly unreliable: wide spread"
+    else:
+        word = "reliable"
+    return {
+        "word": word,
+        "watched": len(watched),
+        "unreliable": len(flagged),
+        "busy": len(busy),
+        "spread": len(flagged) - len(busy),
+        "others_max": f"{max(others, default=0.0):.1f}",
+        "examples": sorted({str(i["unreliable"][0]) for i in flagged})[:3],
     }
 
 
@@ -321,6 +366,7 @@ def build(doc: dict[str, Any], baseline: dict[str, Any] | None = None, baseline_
         "others": [_row(b, ceilings, base_index) for b in benchmarks if id(b) not in used],
         "comparison": _comparison(doc, baseline, baseline_label) if baseline else None,
         "bound_share": f"{100 * BOUND_SHARE:.0f}%",
+        "reliability": reliability(doc),
     }
 
 
@@ -338,4 +384,7 @@ def summary(doc: dict[str, Any]) -> dict[str, Any]:
         "train": [(net, [format_number(value.get((net, "train", t))) for t in targets]) for net in networks],
         "date": doc.get("datetime", ""),
         "machine": machine(doc)["summary"],
+        "reliability": reliability(doc),
+        "claims": [(str(_info(b)["claim"]), str(_info(b).get("verdict", ""))) for b in doc["benchmarks"]
+                   if _info(b).get("claim")],
     }
