@@ -93,13 +93,13 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json:
     # the run-wide verdict on the figures, beside each benchmark's own reasons
     infos = [b["extra_info"] for b in output_json["benchmarks"]]
     unreliable = [i for i in infos if i.get("unreliable")]
-    busy = [i for i in unreliable if machine_state.is_busy(i["unreliable"])]
+    busy = [i for i in unreliable if i.get("machine_busy")]
     others = [i["machine_state"].get("others_cores_during", 0.0) for i in infos if i.get("machine_state")]
     output_json["reliability"] = {
         "benchmarks": len(infos),
         "unreliable": len(unreliable),
         "busy": len(busy),
-        "wide_spread": sum(1 for i in unreliable if any(r.startswith("spread") for r in i["unreliable"])),
+        "spread_only": len(unreliable) - len(busy),
         "others_cores_max": max(others, default=0.0),
         "others_cores_median": sorted(others)[len(others) // 2] if others else 0.0,
         "usable_cores": targets.usable_cores(),
@@ -115,15 +115,6 @@ def _threads(info: dict) -> int:
     if target is None or target.device != "cpu":
         return 1
     return target.threads or targets.ALL_THREADS
-
-
-def _judge_claim(info: dict, reasons: list[str]) -> None:
-    if info.get("claim") not in claims.TIMED or info.get("verdict") not in claims.VERDICTS:
-        return
-    busy = machine_state.is_busy(reasons)
-    info["measured_verdict"] = info["verdict"]
-    info["verdict"] = claims.BUSY if busy else claims.INCONCLUSIVE
-    info["detail"] = f"{reasons[0]}; the figures were: {info['detail']}"
 
 
 class _Watch:
@@ -172,7 +163,8 @@ def machine_watch(_watch: _Watch, benchmark) -> None:
                                                stats.iqr if stats.rounds > 1 else None, stats.median)
     if reasons:
         info["unreliable"] = reasons
-        _judge_claim(info, reasons)
+        info["machine_busy"] = machine_state.is_busy(reasons)
+        claims.distrust(info, reasons, info["machine_busy"])
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:

@@ -35,6 +35,7 @@ SLACK_CORES = 0.25
 MAX_SPREAD = 0.25
 #: Shortest window for the "before" measurement: /proc/stat counts in 10 ms ticks.
 MIN_PROBE_S = 0.05
+BUSY = "machine busy"
 GOVERNOR = Path("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")
 
 
@@ -114,7 +115,7 @@ def unreliable_reasons(state: dict[str, Any], threads: int, cores: int, iqr: flo
     others = max(state.get("others_cores_before") or 0.0, state.get("others_cores_during") or 0.0)
     free = cores - others
     if others > max(0, cores - threads) + SLACK_CORES:
-        reasons.append(f"machine busy: other processes used {others:.1f} of {cores} cores, "
+        reasons.append(f"{BUSY}: other processes used {others:.1f} of {cores} cores, "
                        f"leaving {max(free, 0):.1f} for {threads} thread(s)")
     if iqr is not None and median and iqr / median > MAX_SPREAD:
         reasons.append(f"spread too wide: IQR {iqr / median:.0%} of the median (limit {MAX_SPREAD:.0%})")
@@ -122,4 +123,5 @@ def unreliable_reasons(state: dict[str, Any], threads: int, cores: int, iqr: flo
 
 
 def is_busy(reasons: list[str]) -> bool:
-    return any(r.startswith("machine busy") for r in reasons)
+    """Whether one of :func:`unreliable_reasons` is the machine being busy."""
+    return any(r.startswith(BUSY) for r in reasons)

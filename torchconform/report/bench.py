@@ -319,7 +319,7 @@ def reliability(doc: dict[str, Any]) -> dict[str, Any]:
     infos = [_info(b) for b in doc["benchmarks"]]
     watched = [i for i in infos if i.get("machine_state")]
     flagged = [i for i in infos if i.get("unreliable")]
-    busy = [i for i in flagged if any(str(r).startswith("machine busy") for r in i["unreliable"])]
+    busy = [i for i in flagged if i.get("machine_busy")]
     others = [as_float(i["machine_state"].get("others_cores_during")) or 0.0 for i in watched]
     if not watched:
         word = "not recorded"
