@@ -29,7 +29,7 @@ from decimal import Decimal
 import pytest
 
 from torchconform import environment
-from torchconform.bench import claims, compare, machine_state, targets
+from torchconform.bench import claims, compare, machine_state, runtime, targets
 from torchconform.bench.timing import Budget
 
 # quick: no separate warm-up rounds (each step is already called twice untimed:
@@ -80,8 +80,8 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
     machine_info["torchconform"] = environment.collect()
     machine_info["torchconform_bench"] = {
         "quick": config.getoption("quick"),
-        "all_threads": targets.ALL_THREADS,
-        "usable_cores": targets.usable_cores(),
+        "all_threads": runtime.ALL_THREADS,
+        "usable_cores": runtime.usable_cores(),
         "max_time": float(config.getoption("benchmark_max_time")),
         "min_rounds": config.getoption("benchmark_min_rounds"),
         "load_average_1_5_15min_at_end": os.getloadavg(),
@@ -102,7 +102,7 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks, output_json:
         "spread_only": len(unreliable) - len(busy),
         "others_cores_max": max(others, default=0.0),
         "others_cores_median": sorted(others)[len(others) // 2] if others else 0.0,
-        "usable_cores": targets.usable_cores(),
+        "usable_cores": runtime.usable_cores(),
     }
 
 
@@ -112,9 +112,7 @@ def _threads(info: dict) -> int:
     if info.get("threads"):
         return int(info["threads"])
     target = targets.TARGETS.get(str(info.get("target")))
-    if target is None or target.device != "cpu":
-        return 1
-    return target.threads or targets.ALL_THREADS
+    return runtime.threads(target) if target else 1
 
 
 class _Watch:
@@ -128,7 +126,7 @@ class _Watch:
     def before(self) -> tuple[machine_state.Snapshot, float]:
         now, others = machine_state.probe(self.last)
         if self.pending is not None:
-            self.pending["others_cores_after"] = others
+            self.pending["others_cores_after"] = round(others, 3)
             self.pending = None
         return now, others
 
@@ -155,7 +153,7 @@ def machine_watch(_watch: _Watch, benchmark) -> None:
     state = {"others_cores_before": round(before, 3),
              "others_cores_during": round(machine_state.others_cores(start, end), 3),
              "load_1min_before": load_before, "load_1min_after": machine_state.load_average(),
-             "threads": _threads(benchmark.extra_info), "usable_cores": targets.usable_cores()}
+             "threads": _threads(benchmark.extra_info), "usable_cores": runtime.usable_cores()}
     _watch.pending = state
     info = benchmark.extra_info
     info["machine_state"] = state

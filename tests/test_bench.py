@@ -19,7 +19,8 @@ import torch
 from torchconform.bench import ceilings, claims, compare, machine_state
 from torchconform.bench.flops import counted_flops
 from torchconform.bench.steps import make_step, network_cases
-from torchconform.bench.targets import TARGETS, torch_threads
+from torchconform.bench.runtime import torch_threads
+from torchconform.bench.targets import TARGETS
 
 pytestmark = pytest.mark.area("bench")
 ROOT = Path(__file__).resolve().parents[1]

@@ -112,11 +112,12 @@ def unreliable_reasons(state: dict[str, Any], threads: int, cores: int, iqr: flo
     ``cores`` the usable cores; ``iqr`` and ``median`` of its rounds, in seconds
     (None when not timed)."""
     reasons = []
-    others = max(state.get("others_cores_before") or 0.0, state.get("others_cores_during") or 0.0)
+    # a short probe can count a tick too many: never more than the machine has
+    others = min(cores, max(state.get("others_cores_before") or 0.0, state.get("others_cores_during") or 0.0))
     free = cores - others
     if others > max(0, cores - threads) + SLACK_CORES:
         reasons.append(f"{BUSY}: other processes used {others:.1f} of {cores} cores, "
-                       f"leaving {max(free, 0):.1f} for {threads} thread(s)")
+                       f"leaving {free:.1f} for {threads} thread(s)")
     if iqr is not None and median and iqr / median > MAX_SPREAD:
         reasons.append(f"spread too wide: IQR {iqr / median:.0%} of the median (limit {MAX_SPREAD:.0%})")
     return reasons

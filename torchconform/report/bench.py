@@ -23,21 +23,14 @@ from typing import Any
 
 from torchconform import environment
 from torchconform.bench import compare  # one rule for the CLI and the page
+from torchconform.bench.targets import CORE_TARGETS, SPEEDUP_PAIRS, TARGETS
 from torchconform.report import charts
 from torchconform.report.data import as_float
 
-TARGET_ORDER = ("numpy", "cpu-1thread", "cpu-allthreads", "cuda")
+TARGET_ORDER = tuple(TARGETS)
 STEP_ORDER = ("train", "infer")
 #: Share of the measured peak from which a step counts as bound by it.
 BOUND_SHARE = 0.5
-#: (faster, slower) pairs of the speed-up table.
-SPEEDUPS = (
-    ("cpu-1thread", "numpy"),
-    ("cpu-allthreads", "numpy"),
-    ("cpu-allthreads", "cpu-1thread"),
-    ("cuda", "cpu-allthreads"),
-    ("cuda", "numpy"),
-)
 
 
 def _order(values: set[str], order: tuple[str, ...]) -> list[str]:
@@ -188,25 +181,27 @@ def _networks(main: list[dict[str, Any]], ceilings: dict, baseline: dict) -> lis
             "network": net,
             "chart": chart,
             "rows": [_row(b, ceilings, baseline) for b in benches],
-            "missing": [t for t in TARGET_ORDER if t not in targets],
+            "missing": [t for t in CORE_TARGETS if t not in targets],
         })
     return out
 
 
 def _base_target(target: str, present: set[str]) -> str:
-    """What a variant target is compared with: "compile-cuda" with "cuda",
-    "numpy-float64" with "numpy", anything else with CPU on all threads."""
+    """What a target this version does not know is compared with (a file
+    from another version): "compile-cuda" with "cuda", a name extending a
+    known target's with that target, anything else with CPU on all threads."""
     if target.startswith("compile-") and target.removeprefix("compile-") in present:
         return target.removeprefix("compile-")
-    prefixes = [t for t in TARGET_ORDER if target.startswith(t) and t in present]
+    prefixes = [t for t in CORE_TARGETS if target.startswith(t) and t in present]
     return max(prefixes, key=len) if prefixes else "cpu-allthreads"
 
 
 def _speedups(main: list[dict[str, Any]]) -> dict[str, Any]:
     value = {(str(_info(b)["network"]), str(_info(b)["step"]), str(_info(b)["target"])): throughput(b) for b in main}
     targets = {t for _, _, t in value}
-    pairs = [p for p in SPEEDUPS if p[0] in targets or p[0] == "cuda"]
-    pairs += [(t, _base_target(t, targets)) for t in sorted(targets) if t not in TARGET_ORDER]
+    # a core target's columns stay (as "not measured") when it did not run
+    pairs = [p for p in SPEEDUP_PAIRS if p[0] in targets or TARGETS[p[0]].core]
+    pairs += [(t, _base_target(t, targets)) for t in sorted(targets) if t not in TARGETS]
     rows = []
     def position(key: tuple[str, str]) -> tuple[str, int, str]:
         return key[0], STEP_ORDER.index(key[1]) if key[1] in STEP_ORDER else len(STEP_ORDER), key[1]
