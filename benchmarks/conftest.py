@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 from decimal import Decimal
+from typing import Iterator
 
 import pytest
 
@@ -132,7 +133,7 @@ class _Watch:
 
 
 @pytest.fixture(scope="session")
-def _watch() -> _Watch:
+def _watch() -> Iterator[_Watch]:
     watch = _Watch()
     yield watch
     if watch.pending is not None:  # the last benchmark's "after"
@@ -140,20 +141,25 @@ def _watch() -> _Watch:
 
 
 @pytest.fixture(autouse=True)
-def machine_watch(_watch: _Watch, benchmark) -> None:
+def machine_watch(_watch: _Watch, benchmark) -> Iterator[None]:
     """Record the machine's state around the benchmark and judge its figures."""
+    if benchmark.disabled:  # nothing is timed, so nothing to judge
+        yield
+        return
     start, before = _watch.before()
     load_before = machine_state.load_average()
     yield
     end = machine_state.snapshot()
     _watch.last = end
     stats = benchmark.stats.stats if benchmark.stats else None
-    if stats is None:  # skipped, failed or timing disabled: nothing to judge
+    if stats is None:  # skipped or failed: nothing to judge
         return
     state = {"others_cores_before": round(before, 3),
              "others_cores_during": round(machine_state.others_cores(start, end), 3),
              "load_1min_before": load_before, "load_1min_after": machine_state.load_average(),
-             "threads": _threads(benchmark.extra_info), "usable_cores": runtime.usable_cores()}
+             "threads": _threads(benchmark.extra_info), "usable_cores": runtime.usable_cores(),
+             **{f"cpu_{k}": v for k, v in machine_state.frequency().items()}}
+    state["free_cores"] = round(max(0.0, state["usable_cores"] - max(before, state["others_cores_during"])), 3)
     _watch.pending = state
     info = benchmark.extra_info
     info["machine_state"] = state
