@@ -57,7 +57,7 @@ def contrast(a: list[float], b: list[float]) -> Contrast:
 
 
 def info(claim: str, verdict: str, detail: str, **facts) -> dict:
-    """The ``extra_info`` of a claim's benchmark (see /work/notes/bench_contract.md)."""
+    """The ``extra_info`` of a claim's benchmark (the fields :mod:`torchconform.report.bench` reads)."""
     seed, quote = CLAIMS[claim]
     return {"claim": claim, "seed": seed, "quote": quote, "verdict": verdict, "detail": detail, **facts}
 

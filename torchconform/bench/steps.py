@@ -205,7 +205,7 @@ def _first_call(run: Callable[[], Any], target: Target) -> None:
 
 
 def step_info(network: str, target: Target, kind: str, step: Step, median: float | None, **extra: Any) -> dict:
-    """The ``extra_info`` of a step's benchmark (see /work/notes/bench_contract.md):
+    """The ``extra_info`` of a step's benchmark (the fields :mod:`torchconform.report.bench` reads):
     throughput and GFLOP/s are left out when timing is disabled."""
     info = {
         "network": network,

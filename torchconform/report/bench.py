@@ -2,13 +2,16 @@
 
 The benchmarks describe themselves in ``extra_info``:
 
-* a step timing: ``network``, ``step`` ("train"/"infer"), ``target``
-  ("numpy", "cpu-1thread", "cpu-allthreads", "cuda", "compile-..."), ``batch``,
-  ``flops``, ``samples_per_s``, ``gflops`` (optional ``bytes`` moved per step);
+* a step timing: ``network``, ``step`` ("train"/"infer"), ``target`` (a name
+  of :data:`torchconform.bench.targets.TARGETS`), ``batch``, ``flops``,
+  ``samples_per_s``, ``gflops`` (optional ``bytes`` moved per step);
 * a point of a sweep: the same plus ``sweep`` ("batch", "width", "threads", ...)
   and ``x``, its value on that axis;
 * a measured peak: ``ceiling`` ("gemm" or "bandwidth"), ``target`` and
   ``gflops`` or ``gbytes_per_s``;
+* how far to trust it: ``machine_state`` (see
+  :mod:`torchconform.bench.machine_state`), and where it cannot be trusted
+  ``unreliable`` (the reasons) and ``machine_busy``;
 * a verdict on a tutorial's performance claim: ``claim``, ``verdict``, ``detail``
   (optional ``seed`` and ``quote``).
 
