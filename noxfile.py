@@ -74,14 +74,15 @@ def conformance(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The suite's own tests, then the conformance suite under the ci profile."""
+    """The suite's own tests, the conformance suite under the ci profile, then
+    smoke runs of the other sessions (see below)."""
     _install(session, "test", default_torch=CALIBRATED_TORCH)
     session.run("python", "-m", "pytest", "tests", "-n", "auto", *session.posargs)
     session.run("python", "-m", "pytest", "conformance", "-n", "auto", "--hypothesis-profile=ci",
                 f"--conformance-json={REPORTS}/conformance.json")
     # Every other README session as a user runs it, each from its own fresh
     # virtualenv with only its own extras, so a missing install step fails CI.
-    # Small on purpose (about two minutes with the installs): the bench on a
+    # Small on purpose (a few minutes, mostly installs): the bench on a
     # handful of benchmarks, the conformance session on one module, then the
     # report from the JSON they wrote. They get this session's torch.
     os.environ.setdefault("TORCH_SPEC", CALIBRATED_TORCH)
