@@ -425,6 +425,7 @@ def test_busy_run_is_flagged_and_its_claims_and_comparisons_withdrawn(reports):
     verdicts = {r[-1].split(":")[0] for r in rows(page.find("table", id="baseline-table"))[1:]}
     assert verdicts == {"inconclusive"}
     assert rows(page.find("table", id="perf-claims"))[1][1] == "not measured: machine busy"
+    assert rows(page.find("table", id="speedup-table"))[1][2].endswith("× (unreliable)")
     index = parse(reports / "index.html")
     assert "Figures: unreliable: machine busy" in index.find("p", id="bench-reliability").text()
     assert "multicore-no-faster not measured: machine busy" in index.find("p", id="bench-claims").text()

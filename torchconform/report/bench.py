@@ -200,7 +200,11 @@ def _base_target(target: str, present: set[str]) -> str:
 
 
 def _speedups(main: list[dict[str, Any]]) -> dict[str, Any]:
-    value = {(str(_info(b)["network"]), str(_info(b)["step"]), str(_info(b)["target"])): throughput(b) for b in main}
+    def key(b: dict[str, Any]) -> tuple[str, str, str]:
+        return str(_info(b)["network"]), str(_info(b)["step"]), str(_info(b)["target"])
+
+    value = {key(b): throughput(b) for b in main}
+    unreliable = {key(b) for b in main if _info(b).get("unreliable")}
     targets = {t for _, _, t in value}
     # a core target's columns stay (as "not measured") when it did not run
     pairs = [p for p in SPEEDUP_PAIRS if p[0] in targets or TARGETS[p[0]].core]
@@ -213,7 +217,8 @@ def _speedups(main: list[dict[str, Any]]) -> dict[str, Any]:
         cells = []
         for fast, slow in pairs:
             a, b = value.get((net, step, fast)), value.get((net, step, slow))
-            cells.append(f"{a / b:.2f}×" if a and b else "not measured")
+            doubt = " (unreliable)" if {(net, step, fast), (net, step, slow)} & unreliable else ""
+            cells.append(f"{a / b:.2f}×{doubt}" if a and b else "not measured")
         rows.append({"network": net, "step": step, "cells": cells})
     return {"columns": [f"{a} vs {b}" for a, b in pairs], "rows": rows}
 
