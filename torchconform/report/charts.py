@@ -17,13 +17,10 @@ import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
+from torchconform.bench.targets import TARGETS
+
 #: One colour per benchmark target, the same on every chart.
-TARGET_COLOURS = {
-    "numpy": "#8c8c8c",
-    "cpu-1thread": "#9ecae1",
-    "cpu-allthreads": "#3182bd",
-    "cuda": "#31a354",
-}
+TARGET_COLOURS = {name: target.colour for name, target in TARGETS.items() if target.colour}
 #: One colour per dtype (the error chart), floats in warm tones, integers in cool ones.
 DTYPE_COLOURS = {
     "bool": "#7f7f7f", "uint8": "#9ecae1", "int8": "#6baed6", "int16": "#4292c6", "int32": "#2171b5",
