@@ -35,21 +35,6 @@ def seeded(build: Callable[..., torch.nn.Module]) -> Callable[..., torch.nn.Modu
 
 
 @dataclass(frozen=True)
-class NetworkSpec:
-    name: str
-    title: str
-    seed: str
-    build: Callable[..., torch.nn.Module]
-    twin: Callable[..., "object"]
-    batch: Callable[[int, int], tuple[np.ndarray, np.ndarray]]
-    default_batch: int
-    loss: str
-    optimizer: "OptimSpec"
-    flops: Callable[..., dict[str, int]]
-    has_dropout: bool = False
-
-
-@dataclass(frozen=True)
 class OptimSpec:
     """A torch optimizer and its hyper-parameters, with the same rule in NumPy.
 
@@ -64,6 +49,8 @@ class OptimSpec:
         return getattr(torch.optim, self.name)(params, **self.kwargs)
 
     def numpy(self):
+        """The same rule as a fresh :mod:`torchconform.references.optim` optimizer
+        (no state). Raises ``KeyError`` for a name it lacks."""
         return optim_ref.OPTIMIZERS[self.name](**self.kwargs)
 
     def __str__(self) -> str:
@@ -162,6 +149,8 @@ def mm_flops(m: int, k: int, n: int) -> int:
 
 
 def conv_flops(batch: int, cin: int, cout: int, kernel: int, out_h: int, out_w: int, groups: int = 1) -> int:
+    """FLOPs of a square ``kernel`` convolution producing (batch, cout, out_h,
+    out_w): one multiply-add (2 FLOPs) per output element and (cin/groups) k^2 taps."""
     return 2 * batch * cout * out_h * out_w * (cin // groups) * kernel * kernel
 
 
