@@ -224,6 +224,41 @@ def leaky_relu(x, negative_slope=0.01):
     return _on_kinks(x, [0.0], [(negative_slope, 1.0)], *_exact(values))
 
 
+def relu6(x):
+    """``min(max(x, 0), 6)``: :func:`hardtanh` between 0 and 6."""
+    return hardtanh(x, 0.0, 6.0)
+
+
+def softshrink(x, lambd=0.5):
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between;
+    kinks at ``-lambd`` (slopes 1, 0) and ``lambd`` (0, 1)."""
+    outside = np.abs(x) > lambd
+    values = [np.where(x > lambd, x - lambd, np.where(x < -lambd, x + lambd, 0.0)), np.where(outside, 1.0, 0.0),
+              np.zeros_like(x), np.zeros_like(x)]
+    return _on_kinks(x, [-lambd, lambd], [(1.0, 0.0), (0.0, 1.0)], values,
+                     [np.where(outside, np.abs(x) + lambd, 0.0), values[1], values[2], values[3]])
+
+
+def hardshrink(x, lambd=0.5):
+    """``x`` where ``|x| > lambd``, else 0 (a jump at ``+-lambd``, not a kink:
+    no derivative there, left ``nan``)."""
+    outside = np.abs(x) > lambd
+    jump = np.abs(x) == lambd
+    values = [np.where(outside, x, 0.0), np.where(jump, np.nan, np.where(outside, 1.0, 0.0)),
+              np.where(jump, np.nan, 0.0), np.where(jump, np.nan, 0.0)]
+    return values, [np.abs(values[0]), np.abs(values[1]), values[2], values[3]]
+
+
+def threshold(x, threshold=0.0, value=0.0):
+    """``x`` where ``x > threshold``, else ``value`` (a jump at the threshold
+    unless ``value == threshold``; no derivative there, left ``nan``)."""
+    above = x > threshold
+    edge = x == threshold
+    values = [np.where(above, x, value), np.where(edge, np.nan, np.where(above, 1.0, 0.0)),
+              np.where(edge, np.nan, 0.0), np.where(edge, np.nan, 0.0)]
+    return values, [np.abs(values[0]), np.abs(values[1]), values[2], values[3]]
+
+
 def bce_with_logits(x, target, pos_weight=1.0):
     """Unreduced ``binary_cross_entropy_with_logits`` as a function of the
     logit: ``-(pos_weight y log s + (1 - y) log t)``, with ``c = 1 + (pos_weight - 1) y``:
