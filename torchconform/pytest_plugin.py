@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 
 from torchconform import deviations, devices, record
 
-pytest_plugins = ["torchconform.sharding", "torchconform.results"]
+pytest_plugins = ["torchconform.compat", "torchconform.sharding", "torchconform.results"]
 
 # Registered at import, before Hypothesis' own plugin loads a profile.
 # "ci" replaces Hypothesis' built-in profile of that name on purpose: ours is

@@ -17,7 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from torchconform.report import merge
+from torchconform.report import compare, merge
 from torchconform.report.data import ReportError, write_json
 from torchconform.report.pages import CONFORMANCE_JSON, PARTS, Site
 
@@ -58,10 +58,32 @@ def _merge(argv: list[str]) -> int:
     return 0
 
 
+def _compare(argv: list[str]) -> int:
+    parser = _Parser(prog=f"{PROG} compare",
+                     description="Write one page comparing conformance runs (and benchmarks) of several torch builds.")
+    parser.add_argument("runs", nargs="+", type=Path, metavar="RUN",
+                        help="conformance.json files or directories holding one (a bench.json beside it is "
+                             "compared too); the first is the base")
+    parser.add_argument("--label", action="append", default=None, metavar="TEXT",
+                        help="name of each run on the page, in order (default: its torch version)")
+    parser.add_argument("--out", type=Path, default=Path("reports") / "compare.html", metavar="FILE",
+                        help="page to write (default: reports/compare.html)")
+    args = parser.parse_args(argv)
+    try:
+        path = compare.write_page(compare.load_runs(args.runs, args.label), args.out)
+    except ReportError as exc:
+        print(f"{PROG} compare: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["merge"]:
         return _merge(argv[1:])
+    if argv[:1] == ["compare"]:
+        return _compare(argv[1:])
     parser = _Parser(prog=PROG, description="Build reports/*.html from the JSON results in reports/.")
     parser.add_argument("--reports", type=Path, default=Path("reports"), metavar="DIR",
                         help="directory holding conformance.json / bench.json; pages are written there "
