@@ -133,10 +133,17 @@ def change_kind(base: dict[str, Any] | None, other: dict[str, Any] | None) -> st
     return "other"
 
 
+def rerun_command(run: Run, nodeid: str) -> str:
+    """The command that runs one case again as this run did (same profile, so
+    the ci profile draws the same examples), from the suite's checkout."""
+    profile = run.doc["run"].get("hypothesis_profile")
+    return f"python -m pytest '{nodeid}'" + (f" --hypothesis-profile={profile}" if profile else "")
+
+
 def _side(run: Run, record: dict[str, Any] | None) -> dict[str, Any]:
     if record is None:
         return {"run": run.label, "outcome": "absent", "css": "not-run", "line": "not collected", "repro": None,
-                "message": None, "example": None}
+                "message": None, "example": None, "rerun": None}
     text = (record.get("reason") or record.get("message") or "").strip()
     failing = record["outcome"] in FAILING
     examples = record.get("falsifying_examples") or []
@@ -148,6 +155,7 @@ def _side(run: Run, record: dict[str, Any] | None) -> dict[str, Any]:
         "message": record.get("message") if failing else None,
         "example": examples[0] if failing and examples else None,
         "repro": record.get("repro") if failing else None,
+        "rerun": rerun_command(run, record["nodeid"]) if failing else None,
     }
 
 
