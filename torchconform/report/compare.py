@@ -269,16 +269,8 @@ def ulp_changes(runs: list[Run]) -> dict[str, Any]:
         if len(set(values)) == 1:
             same += 1
             continue
-        moves = []
-        for value in values[1:]:
-            if value == base:
-                moves.append({"css": "", "text": ""})
-            elif value > base:
-                moves.append({"css": "slower", "text": "grew" + (f" ×{_factor(value / base)}" if base else " (was exact)")})
-            else:
-                moves.append({"css": "faster", "text": "shrank" + (f" ×{_factor(value / base)}" if value else " to exact")})
         rows.append({"area": key[0], "op": key[1], "dtype": key[2], "values": [_ulp_text(v, values) for v in values],
-                     "moves": moves})
+                     "moves": [_ulp_move(base, value) for value in values[1:]]})
     chart = None
     if rows:
         labels = [f"{r['area']}: {r['op']} {r['dtype']}" for r in rows]
@@ -287,6 +279,15 @@ def ulp_changes(runs: list[Run]) -> dict[str, Any]:
         chart = charts.dots("ulp-changes", "Largest error where the runs differ", labels, series,
                             "error in ULPs of the dtype (symlog scale)")
     return {"rows": rows, "same": same, "partial": partial, "chart": chart}
+
+
+def _ulp_move(base: float, value: float) -> dict[str, str]:
+    """How an error moved from the base run's; the page colours growth like a slowdown."""
+    if value == base:
+        return {"css": "", "text": ""}
+    if value > base:
+        return {"css": "slower", "text": "grew" + (f" ×{_factor(value / base)}" if base else " (was exact)")}
+    return {"css": "faster", "text": "shrank" + (f" ×{_factor(value / base)}" if value else " to exact")}
 
 
 def _factor(ratio: float) -> str:

@@ -106,9 +106,14 @@ def _check_parts(runs: list[tuple[Path, dict[str, Any]]]) -> list[str]:
     return missing
 
 
+def _severity(outcome: str) -> int:
+    # An outcome this module does not know (a newer schema's) ranks with "passed".
+    return _SEVERITY.index(outcome if outcome in _SEVERITY else "passed")
+
+
 def _pick(records: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
     """One record for a case several inputs hold: the worst outcome, with every run's listed when they differ."""
-    source, chosen = min(records, key=lambda ir: _SEVERITY.index(ir[1]["outcome"]))
+    source, chosen = min(records, key=lambda ir: _severity(ir[1]["outcome"]))
     record = {**chosen, "source": source}
     if len({r["outcome"] for _, r in records}) > 1:
         record["per_run"] = [{"source": i, "outcome": r["outcome"], "reason": r.get("reason") or r.get("message")}

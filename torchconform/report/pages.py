@@ -106,7 +106,8 @@ class Site:
             "index.html",
             conformance=conformance.summary(self.conformance) if self.conformance else None,
             bench=bench.summary(self.bench) if self.bench else None,
-            claims=claims.build(self.conformance["records"], self.catalogue, self._torch()) if self.has_claims else None,
+            claims=(claims.build(self.conformance["records"], self.catalogue, self._torch())
+                    if self.has_claims else None),
             notes=self.notes,
         ))
         return written
