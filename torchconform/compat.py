@@ -1,7 +1,7 @@
 """The torch releases the suite supports, and the torch features some checks
 need that older releases lack.
 
-Supported: torch 2.3.1 and later, the first releases whose wheels were built
+Supported: torch 2.3.0 and later, the first releases whose wheels were built
 against NumPy 2 (the suite needs NumPy >= 2). A torch built for NumPy 1 cannot
 exchange arrays with NumPy 2 at all (``torch.from_numpy`` raises "Numpy is
 not available"), so the run stops at start-up with one line saying so.
@@ -25,7 +25,7 @@ import pytest
 from torchconform.claims import release_at_least
 
 #: The oldest torch release the suite runs on (see the module docstring).
-OLDEST_SUPPORTED = "2.3.1"
+OLDEST_SUPPORTED = "2.3.0"
 
 
 @dataclass(frozen=True)

@@ -151,7 +151,8 @@ def _side(run: Run, record: dict[str, Any] | None) -> dict[str, Any]:
         "run": run.label,
         "outcome": record["outcome"],
         "css": record["outcome"],
-        "line": text.split("\n")[0][:240],
+        # The check's header and, for a mismatch, its worst element: enough to see what differs.
+        "line": " / ".join(line.strip() for line in text.split("\n")[:2] if line.strip())[:300],
         "message": record.get("message") if failing else None,
         "example": examples[0] if failing and examples else None,
         "repro": record.get("repro") if failing else None,
