@@ -73,7 +73,8 @@ def load_runs(paths: list[Path], labels: list[str] | None = None) -> list[Run]:
     """The runs at ``paths`` (each a ``conformance.json`` or a directory holding
     one, with ``bench.json`` beside it when present), in the given order.
     Raises ReportError for fewer than two runs, a path given twice or an
-    unreadable, foreign or other-schema file."""
+    unreadable, foreign or other-schema file (every run must be of the
+    current schema, so all share it)."""
     if len(paths) < 2:
         raise ReportError("compare needs two or more conformance results")
     files = [Path(p) / CONFORMANCE_JSON if Path(p).is_dir() else Path(p) for p in paths]
@@ -88,9 +89,6 @@ def load_runs(paths: list[Path], labels: list[str] | None = None) -> list[Run]:
         run = Run(file, doc, load_bench(bench_file) if bench_file.exists() else None)
         run.records = {r["nodeid"]: r for r in doc["records"]}
         runs.append(run)
-    schemas = {run.doc["schema"] for run in runs}
-    if len(schemas) > 1:
-        raise ReportError(f"the runs use different result formats ({', '.join(sorted(schemas))})")
     _label(runs, labels)
     return runs
 
