@@ -129,6 +129,8 @@ def test_bench_change_is_called_only_when_the_intervals_separate(two_runs):
     assert cells["step"]["range"] == f"{1.5 / 1.2:.3g}–{1.7 / 1.0:.3g}"
     # 1.5 -> 1.3 is a 13% faster median, but the interquartile intervals overlap.
     assert cells["noisy"]["verdict"] == "within spread"
+    assert [row["name"].split("::")[1] for row in k["bench"]["rows"]] == ["step", "noisy"]  # called changes first
+    assert k["bench"]["rows"][0]["medians"] == ["1.1 s", "1.6 s"]
 
 
 def test_bench_is_left_out_when_a_run_has_none(two_runs):

@@ -33,6 +33,7 @@ from typing import Any
 import torchconform
 from torchconform import environment
 from torchconform.report import charts
+from torchconform.report.bench import format_time
 from torchconform.report.conformance import DTYPE_ORDER, format_ulp, slug
 from torchconform.report.data import ReportError, as_float, atomic_write_text, load_bench, load_conformance
 from torchconform.report.pages import _environment
@@ -311,6 +312,9 @@ def _spread(stats: dict[str, Any]) -> tuple[float, float]:
     return low, high
 
 
+_VERDICT_ORDER = ("slower", "faster", "within spread")
+
+
 def bench_changes(runs: list[Run]) -> dict[str, Any] | None:
     """Benchmark medians of each run as ratios to the base, with the ratio's
     range from the runs' [Q1, Q3] intervals; None when some run has no benchmarks."""
@@ -337,7 +341,10 @@ def bench_changes(runs: list[Run]) -> dict[str, Any] | None:
                 "range": f"{low / base_high:.3g}–{high / base_low:.3g}" if base_low > 0 else "",
                 "verdict": verdict, "css": css,
             })
-        rows.append({"name": name, "medians": [t[name]["stats"]["median"] for t in tables], "cells": cells})
+        rows.append({"name": name, "medians": [format_time(t[name]["stats"]["median"]) for t in tables],
+                     "cells": cells})
+    # Called changes first, slowdowns leading: what a reader of a comparison looks for.
+    rows.sort(key=lambda r: (min(_VERDICT_ORDER.index(c["verdict"]) for c in r["cells"]), r["name"]))
     unmatched = sorted(set().union(*tables) - set(tables[0]).intersection(*tables[1:]))
     return {"rows": rows, "unmatched": unmatched,
             "called": Counter(c["verdict"] for r in rows for c in r["cells"])}
