@@ -118,7 +118,7 @@ def test_resolved_deviation_and_ulp_moves(two_runs):
     moves = {(r["op"], r["dtype"]): (r["values"], r["moves"][0]["text"]) for r in k["ulp"]["rows"]}
     assert moves == {("sin", "float32"): (["1", "0.5"], "shrank ×0.5"),
                      ("sin", "float16"): (["0", "2"], "grew (was exact)")}
-    assert k["ulp"]["chart"].startswith("<svg")
+    assert k["ulp"]["chart"] is None  # two rows: the table alone
     assert k["ulp"]["partial"] == 1  # sin float64 was measured by one run only: no move to call
 
 
@@ -196,3 +196,14 @@ def test_one_run_or_the_same_run_twice_is_refused(two_runs):
 @pytest.mark.parametrize("ratio, text", [(0.5, "0.5"), (2.0, "2"), (1194298 / 1194300, "0.999998"), (1.0004, "1.0004")])
 def test_a_small_move_prints_with_the_digits_that_show_it(ratio, text):
     assert compare._factor(ratio) == text
+
+
+def test_three_or_more_error_changes_get_a_chart(tmp_path):
+    ids = [f"conformance/test_math.py::test_unary[cpu-float{bits}-sin]" for bits in (16, 32, 64)]
+    paths = []
+    for name, ulp in (("a", 1.0), ("b", 3.0)):
+        write_json(tmp_path / name / "conformance.json",
+                   _doc("2.13.0", [_record(n, "passed", max_ulp=ulp) for n in ids]))
+        paths.append(tmp_path / name)
+    ulp = compare.build(compare.load_runs(paths, ["a", "b"]))["ulp"]
+    assert len(ulp["rows"]) == 3 and ulp["chart"].startswith("<svg")

@@ -272,7 +272,7 @@ def ulp_changes(runs: list[Run]) -> dict[str, Any]:
         rows.append({"area": key[0], "op": key[1], "dtype": key[2], "values": [_ulp_text(v, values) for v in values],
                      "moves": [_ulp_move(base, value) for value in values[1:]]})
     chart = None
-    if rows:
+    if len(rows) >= 3:  # the table says more than a chart of one or two rows
         labels = [f"{r['area']}: {r['op']} {r['dtype']}" for r in rows]
         series = {run.label: [w.get((r["area"], r["op"], r["dtype"])) or None for r in rows]
                   for run, w in zip(runs, worst)}
