@@ -11,7 +11,7 @@ import pytest
 
 from torchconform.report import compare
 from torchconform.report.__main__ import main
-from torchconform.report.data import SCHEMA, ReportError, write_json
+from torchconform.resultsfile import SCHEMA, ReportError, write_json
 
 pytestmark = pytest.mark.area("report")
 

@@ -15,7 +15,7 @@ import pytest
 import torchconform
 from torchconform.report import merge
 from torchconform.report.__main__ import main
-from torchconform.report.data import SCHEMA, ReportError, write_json
+from torchconform.resultsfile import SCHEMA, ReportError, write_json
 from torchconform.sharding import Shard, parse_shard, shard_of
 
 pytest_plugins = ["pytester"]

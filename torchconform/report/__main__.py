@@ -18,8 +18,8 @@ import sys
 from pathlib import Path
 
 from torchconform.report import compare, merge
-from torchconform.report.data import ReportError, write_json
 from torchconform.report.pages import CONFORMANCE_JSON, PARTS, Site
+from torchconform.resultsfile import ReportError, write_json
 
 PROG = "python -m torchconform.report"
 

@@ -19,7 +19,7 @@ from typing import Any, Iterable, Mapping
 from packaging.version import InvalidVersion
 
 from torchconform.claims import release_at_least
-from torchconform.report.data import ReportError
+from torchconform.resultsfile import ReportError
 
 FIELDS = ("id", "seed", "section", "quote", "value", "check", "verdict_note")
 VERDICTS = ("holds", "differs", "fails", "not checked", "not run")

@@ -18,7 +18,7 @@ Input: a ``conformance.json`` per run (optionally a pytest-benchmark
   intervals do not overlap (pytest-benchmark's ``q1``/``q3``; ``min``/``max``
   when a file lacks them).
 
-Errors are :class:`~torchconform.report.data.ReportError` with one line.
+Errors are :class:`~torchconform.resultsfile.ReportError` with one line.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from torchconform import environment
 from torchconform.report import charts
 from torchconform.report.bench import format_time
 from torchconform.report.conformance import DTYPE_ORDER, format_ulp, slug
-from torchconform.report.data import ReportError, as_float, atomic_write_text, load_bench, load_conformance
 from torchconform.report.pages import _environment
+from torchconform.resultsfile import ReportError, as_float, atomic_write_text, load_bench, load_conformance
 
 CONFORMANCE_JSON = "conformance.json"
 BENCH_JSON = "bench.json"

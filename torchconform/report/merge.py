@@ -16,7 +16,7 @@ What may be merged:
   record lists each run's outcome under ``"per_run"`` when they differ.
 
 Missing shards are allowed and make the merged run partial, naming them.
-Every refusal is a :class:`~torchconform.report.data.ReportError` with a
+Every refusal is a :class:`~torchconform.resultsfile.ReportError` with a
 one-line message, raised before anything is written.
 """
 
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from torchconform import environment
-from torchconform.report.data import ReportError, load_conformance
+from torchconform.resultsfile import ReportError, load_conformance
 
 #: Outcomes from worst to best, for the case two machines both ran.
 _SEVERITY = ("error", "failed", "xpassed", "passed", "xfailed", "skipped")
