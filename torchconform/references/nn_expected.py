@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from torchconform.references import nn as ref
+from torchconform.references import conv as conv_ref, nn as ref
 
 
 @dataclass(frozen=True)
@@ -228,3 +228,29 @@ def binary_cross_entropy_with_logits(x, t, g, weight, pos_weight, reduction) -> 
     both = np.abs(1 - t) + coeff * ref.sigmoid(-x) + coeff * ref.sigmoid(x) + pw * t
     per = w * both * _per_element(x, reduction)
     return Expected(want, (_chain(grad, g, reduction), None), scale, (np.abs(_chain(per, g, reduction)),))
+
+
+# --------------------------------------------------------------------------- convolutions in any dimension
+
+
+def conv(x, weight, bias, g, *, index, groups) -> Expected:
+    """``conv1d/2d/3d`` through the window map ``index``
+    (:func:`torchconform.references.conv.window_map`, which carries stride,
+    padding, padding mode and dilation) with VJPs (x, weight[, bias]); a
+    bilinear map, so its terms are the same computation on absolute values."""
+    has_bias = bias is not None
+    return Expected(conv_ref.conv(x, weight, bias, index, groups),
+                    conv_ref.conv_backward(g, x, weight, index, groups, has_bias),
+                    conv_ref.conv(np.abs(x), np.abs(weight), _abs(bias), index, groups),
+                    conv_ref.conv_backward(np.abs(g), np.abs(x), np.abs(weight), index, groups, has_bias))
+
+
+def conv_transpose(x, weight, bias, g, **hyper) -> Expected:
+    """``conv_transpose1d/2d/3d`` with VJPs (x, weight[, bias]); ``hyper``
+    holds stride, padding, output_padding, groups and dilation."""
+    has_bias = bias is not None
+    return Expected(conv_ref.conv_transpose(x, weight, bias, **hyper),
+                    conv_ref.conv_transpose_backward(g, x, weight, has_bias=has_bias, **hyper),
+                    conv_ref.conv_transpose(np.abs(x), np.abs(weight), _abs(bias), **hyper),
+                    conv_ref.conv_transpose_backward(np.abs(g), np.abs(x), np.abs(weight), has_bias=has_bias,
+                                                     **hyper))
