@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from torchconform.references import conv as conv_ref, nn as ref
+from torchconform.references import conv as conv_ref, nn as ref, norm as norm_ref
 
 
 @dataclass(frozen=True)
@@ -254,3 +254,99 @@ def conv_transpose(x, weight, bias, g, **hyper) -> Expected:
                     conv_ref.conv_transpose(np.abs(x), np.abs(weight), _abs(bias), **hyper),
                     conv_ref.conv_transpose_backward(np.abs(g), np.abs(x), np.abs(weight), has_bias=has_bias,
                                                      **hyper))
+
+
+# --------------------------------------------------------------------------- normalisation
+
+
+def _standardized(x, weight, bias, g, view, axes, eps):
+    """Mean/variance normalisation of ``x`` over ``axes`` of ``view(x)`` (a
+    reshape), then ``* weight + bias`` (already broadcast to ``x``'s shape, or
+    ``None``). Returns (value, d x, g xhat, value scale, d x scale, g-xhat
+    scale) in ``x``'s shape.
+
+    A correct two-pass kernel rounds the mean to about ``eps |mean|``, which
+    moves ``xhat`` by ``eps |mean| inv``: the offset-to-spread ratio
+    ``|mean| inv`` is part of every term's size, so a large offset with a small
+    spread widens the bound linearly, while a one-pass ``E[x**2] - E[x]**2``
+    errs by its square and still fails."""
+    xhat, inv, mean = (a for a in norm_ref.standardize(view(x), axes, eps))
+    ratio = np.abs(mean) * inv
+    w = 1 if weight is None else weight
+    gh = view(g * w)
+    dx = norm_ref.standardize_backward(gh, xhat, inv, axes)
+    gabs = np.abs(gh)
+    dx_terms = inv * (gabs + gabs.mean(axis=axes, keepdims=True)
+                      + np.abs(xhat) * (gabs * np.abs(xhat)).mean(axis=axes, keepdims=True)) * (1 + ratio)
+    xhat_terms = np.abs(xhat) + ratio
+    back = (lambda a: np.broadcast_to(a, xhat.shape).reshape(x.shape))
+    value = back(xhat) * w + (0 if bias is None else bias)
+    scale = back(xhat_terms) * np.abs(w) + (0 if bias is None else np.abs(bias))
+    return value, back(dx), g * back(xhat), scale, back(dx_terms), np.abs(g) * back(xhat_terms)
+
+
+def _param_grads(weight, bias, g, g_xhat, g_xhat_terms, sum_axes, shape):
+    """(d weight, d bias) and their scales: the sums of ``g xhat`` and ``g``
+    over ``sum_axes``, reshaped to the parameters' ``shape``."""
+    if weight is None:
+        return (), ()
+    def total(a):
+        return a.sum(axis=sum_axes).reshape(shape)
+    return (total(g_xhat), total(g)), (total(g_xhat_terms), total(np.abs(g)))
+
+
+def layer_norm(x, weight, bias, g, *, ndims, eps) -> Expected:
+    """``layer_norm`` over the last ``ndims`` axes with elementwise affine
+    ``weight``/``bias`` (shape of those axes, or ``None``); VJPs (x, weight, bias)."""
+    axes = tuple(range(x.ndim - ndims, x.ndim))
+    value, dx, g_xhat, scale, dx_s, gx_s = _standardized(x, weight, bias, g, lambda a: a, axes, eps)
+    pg, ps = _param_grads(weight, bias, g, g_xhat, gx_s, tuple(range(x.ndim - ndims)), x.shape[x.ndim - ndims:])
+    return Expected(value, (dx,) + pg, scale, (dx_s,) + ps)
+
+
+def group_norm(x, weight, bias, g, *, groups, eps) -> Expected:
+    """``group_norm`` of (N, C, ...) ``x`` in ``groups`` channel groups with
+    per-channel ``weight``/``bias`` (C,) or ``None``; VJPs (x, weight, bias).
+    ``instance_norm`` (input statistics) is the case ``groups = C``."""
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    w = None if weight is None else weight.reshape(shape)
+    b = None if bias is None else bias.reshape(shape)
+    value, dx, g_xhat, scale, dx_s, gx_s = _standardized(
+        x, w, b, g, lambda a: a.reshape(x.shape[0], groups, -1), (2,), eps)
+    sum_axes = (0,) + tuple(range(2, x.ndim))
+    pg, ps = _param_grads(weight, bias, g, g_xhat, gx_s, sum_axes, (x.shape[1],))
+    return Expected(value, (dx,) + pg, scale, (dx_s,) + ps)
+
+
+def rms_norm(x, weight, g, *, ndims, eps) -> Expected:
+    """``rms_norm`` over the last ``ndims`` axes (``weight`` of their shape or
+    ``None``); VJPs (x, weight). The mean of squares has no cancellation: the
+    value's terms are its own size; the VJP subtracts two terms."""
+    value, r = norm_ref.rms_norm(x, ndims, weight, eps)
+    dx, dw = norm_ref.rms_norm_backward(g, x, ndims, weight, r)
+    w = 1 if weight is None else np.abs(weight)
+    axes = tuple(range(x.ndim - ndims, x.ndim))
+    dx_s = r * np.abs(g) * w + np.abs(x) * r ** 3 * (np.abs(g) * w * np.abs(x)).mean(axis=axes, keepdims=True)
+    grads = (dx,) if weight is None else (dx, dw)
+    scales = (dx_s,) if weight is None else (dx_s, (np.abs(g * x) * r).sum(axis=tuple(range(x.ndim - ndims))))
+    return Expected(value, grads, None, scales)
+
+
+def normalize(x, g, *, p, dim, eps) -> Expected:
+    """``normalize`` along ``dim`` with its VJP; the VJP's two terms are
+    judged by their sizes."""
+    value, n, clipped = norm_ref.normalize(x, p, dim, eps)
+    dx = norm_ref.normalize_backward(g, x, p, dim, eps)
+    safe = np.where(clipped, eps, n)
+    terms = np.abs(g) / safe + (np.abs(g * x)).sum(axis=dim, keepdims=True) / safe ** 2 * np.abs(x) ** (p - 1) \
+        / safe ** (p - 1)
+    return Expected(value, (dx,), None, (terms,))
+
+
+def local_response_norm(x, g, **options) -> Expected:
+    """``local_response_norm`` (size, alpha, beta, k) with its VJP; the VJP
+    adds the cross-channel terms, judged by their sizes."""
+    value, _ = norm_ref.local_response_norm(x, **options)
+    dx = norm_ref.local_response_norm_backward(g, x, **options)
+    direct, through = norm_ref.local_response_norm_vjp_parts(np.abs(g), np.abs(x), **options)
+    return Expected(value, (dx,), None, (direct + through,))

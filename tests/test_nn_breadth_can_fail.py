@@ -1,0 +1,80 @@
+"""The convolution, normalisation and further torch.nn.functional checks can
+fail: torch patched the way a real bug would be (a convolution that
+ignores its padding mode, a wrong transposed-convolution weight gradient, a one-pass
+variance, a wrong channel window) makes the real Hypothesis test raise with a
+message naming the function and what differed.
+
+Each Hypothesis test runs through ``.hypothesis.inner_test`` on one fixed
+example, so each case is quick and deterministic.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from conformance import test_nn_conv, test_nn_norm
+
+
+def inner(test):
+    return test.hypothesis.inner_test
+
+
+def test_conv_that_ignores_its_padding_mode_fails(monkeypatch):
+    # a Conv1d that always zero-pads, whatever padding_mode says
+    original = torch.nn.Conv1d._conv_forward
+    monkeypatch.setattr(torch.nn.Conv1d, "_conv_forward",
+                        lambda self, x, w, b: F.conv1d(x, w, b, self.stride, self.padding, self.dilation, self.groups))
+    cfg = dict(k=1, groups=1, cin=1, cout=1, kernel=(3,), dilation=(1,), stride=(1,), padding=(1,),
+               pairs=((1, 1),), mode="circular", shape=(1, 1, 4), bias=False)
+    with pytest.raises(AssertionError, match=r"Conv1d.*\[float64, forward"):
+        inner(test_nn_conv.test_conv_nd_matches_numpy)(dtype=torch.float64, device="cpu", cfg=cfg, seed=0)
+    monkeypatch.setattr(torch.nn.Conv1d, "_conv_forward", original)
+    inner(test_nn_conv.test_conv_nd_matches_numpy)(dtype=torch.float64, device="cpu", cfg=cfg, seed=0)
+
+
+def test_conv_transpose_with_a_wrong_weight_gradient_fails(monkeypatch):
+    original = F.conv_transpose2d
+
+    class WrongWeightGrad(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, w):
+            return w.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            return 1.5 * g
+
+    monkeypatch.setattr(F, "conv_transpose2d", lambda x, w, *a, **kw: original(x, WrongWeightGrad.apply(w), *a, **kw))
+    cfg = dict(k=2, groups=1, cin=2, cout=2, kernel=(2, 2), dilation=(1, 1), stride=(2, 1), padding=(0, 0),
+               output_padding=(1, 0), shape=(1, 2, 2, 2), bias=True)
+    with pytest.raises(AssertionError, match="ConvTranspose2d.*d/dweight"):
+        inner(test_nn_conv.test_conv_transpose_nd_matches_numpy)(dtype=torch.float32, device="cpu", cfg=cfg, seed=1)
+
+
+def _one_pass_layer_norm(x, shape, weight=None, bias=None, eps=1e-5):
+    """layer_norm with the variance as E[x**2] - E[x]**2 (the cancelling form)."""
+    axes = tuple(range(x.ndim - len(shape), x.ndim))
+    mean = x.mean(axes, keepdim=True)
+    var = (x * x).mean(axes, keepdim=True) - mean * mean
+    y = (x - mean) / torch.sqrt(var.clamp(min=0) + eps)
+    return y if weight is None else y * weight + bias
+
+
+def test_one_pass_variance_fails_at_a_large_offset(monkeypatch):
+    monkeypatch.setattr(F, "layer_norm", _one_pass_layer_norm)
+    example = dict(dtype=torch.float32, device="cpu", lead=[3], normalized=[4], affine=True, eps=1e-5, seed=3)
+    inner(test_nn_norm.test_layer_norm_matches_numpy)(conditioning=(0.0, 1.0), **example)  # centred: fine
+    with pytest.raises(AssertionError, match=r"F.layer_norm.*offset/spread \(100.0, 0.01\)"):
+        inner(test_nn_norm.test_layer_norm_matches_numpy)(conditioning=(1e2, 1e-2), **example)
+
+
+def test_local_response_norm_with_an_off_by_one_window_fails(monkeypatch):
+    original = F.local_response_norm
+    # sums one channel more than the window holds, with the same alpha / size
+    monkeypatch.setattr(F, "local_response_norm",
+                        lambda x, size, alpha, beta, k: original(x, size + 1, alpha * (size + 1) / size, beta, k))
+    with pytest.raises(AssertionError, match="F.local_response_norm"):
+        inner(test_nn_norm.test_local_response_norm_matches_numpy)(
+            dtype=torch.float64, device="cpu", n=1, c=4, spatial=[2], size=2, alpha=1.0, beta=0.75, k=1.0, seed=0)
