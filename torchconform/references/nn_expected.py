@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from torchconform.references import conv as conv_ref, nn as ref, norm as norm_ref
+from torchconform.references import conv as conv_ref, nn as ref, norm as norm_ref, pool as pool_ref
 
 
 @dataclass(frozen=True)
@@ -350,3 +350,41 @@ def local_response_norm(x, g, **options) -> Expected:
     dx = norm_ref.local_response_norm_backward(g, x, **options)
     direct, through = norm_ref.local_response_norm_vjp_parts(np.abs(g), np.abs(x), **options)
     return Expected(value, (dx,), None, (direct + through,))
+
+
+# --------------------------------------------------------------------------- pooling in any dimension
+
+
+def max_pool(x, g, *, windows, out_shape) -> tuple:
+    """Max pooling over ``windows`` (:func:`torchconform.references.pool.combine`).
+    Returns (Expected with the VJP of ``x``, argmax as in-plane indices);
+    overlapping windows add up several upstream gradients, hence the scale."""
+    value, argmax = pool_ref.max_pool(x, windows, out_shape)
+    return Expected(value, (pool_ref.scatter_to_plane(g, argmax, x.shape),), None,
+                    (pool_ref.scatter_to_plane(np.abs(g), argmax, x.shape),)), argmax
+
+
+def linear_pool(x, g, *, weights, out_shape) -> Expected:
+    """A pooling linear in ``x`` (average, adaptive average) given its weight
+    matrix (:func:`torchconform.references.pool.avg_pool_weights`), with its VJP."""
+    return Expected(pool_ref.linear_pool(x, weights, out_shape),
+                    (pool_ref.linear_pool_backward(g, weights, x.shape),),
+                    pool_ref.linear_pool(np.abs(x), weights, out_shape),
+                    (pool_ref.linear_pool_backward(np.abs(g), weights, x.shape),))
+
+
+def lp_pool(x, g, *, weights, out_shape, p) -> Expected:
+    """``lp_pool``: ``(sum over the window of x**p) ** (1/p)`` for positive
+    ``x`` (``weights`` of the window sums, divisor 1), with its VJP
+    ``g S**(1/p - 1) x**(p-1)`` gathered back through the windows."""
+    s = pool_ref.linear_pool(x ** p, weights, out_shape)
+    value = s ** (1 / p)
+    dx = pool_ref.linear_pool_backward(g * s ** (1 / p - 1), weights, x.shape) * x ** (p - 1)
+    gscale = pool_ref.linear_pool_backward(np.abs(g) * s ** (1 / p - 1), weights, x.shape) * x ** (p - 1)
+    return Expected(value, (dx,), None, (gscale,))
+
+
+def max_unpool(x, g, *, indices, out_shape) -> Expected:
+    """``max_unpool``: ``x`` written at the in-plane ``indices`` of a zero
+    output of ``out_shape`` (distinct indices); the VJP reads ``g`` back there."""
+    return Expected(pool_ref.scatter_to_plane(x, indices, out_shape), (pool_ref.gather_from_plane(g, indices),))
