@@ -388,3 +388,28 @@ def max_unpool(x, g, *, indices, out_shape) -> Expected:
     """``max_unpool``: ``x`` written at the in-plane ``indices`` of a zero
     output of ``out_shape`` (distinct indices); the VJP reads ``g`` back there."""
     return Expected(pool_ref.scatter_to_plane(x, indices, out_shape), (pool_ref.gather_from_plane(g, indices),))
+
+
+# --------------------------------------------------------------------------- losses of per-element terms
+
+
+def reduced_loss(terms, g, reduction: str, batch: int | None = None) -> Expected:
+    """A loss from its unreduced :class:`torchconform.references.losses.Terms`
+    under ``reduction`` (``none``, ``sum``, ``mean`` over the unreduced
+    elements, or ``batchmean``: the sum over ``batch``, the first dimension).
+    Each partial is chained with ``g``, which, unreduced, multiplies the
+    partials of its own sample (trailing axes broadcast)."""
+    factor = {"none": 1.0, "sum": 1.0, "mean": 1 / max(terms.value.size, 1)}.get(reduction)
+    factor = 1 / batch if reduction == "batchmean" else factor
+    size = np.abs(terms.value) if terms.terms is None else terms.terms
+    if reduction == "none":
+        value, scale = terms.value, size
+    else:
+        value, scale = terms.value.sum() * factor, size.sum() * factor
+    grads, scales = [], []
+    sizes = list(terms.partial_terms) + [None] * (len(terms.partials) - len(terms.partial_terms))
+    for partial, psize in zip(terms.partials, sizes):
+        gg = g.reshape(g.shape + (1,) * (partial.ndim - g.ndim)) if reduction == "none" else g
+        grads.append(partial * gg * factor)
+        scales.append(np.abs(partial if psize is None else psize) * np.abs(gg) * factor)
+    return Expected(value, tuple(grads), scale, tuple(scales))
