@@ -14,7 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conformance import test_nn_conv, test_nn_norm
+from conformance import test_nn_conv, test_nn_distance, test_nn_loss_options, test_nn_norm
 
 
 def inner(test):
@@ -78,3 +78,37 @@ def test_local_response_norm_with_an_off_by_one_window_fails(monkeypatch):
     with pytest.raises(AssertionError, match="F.local_response_norm"):
         inner(test_nn_norm.test_local_response_norm_matches_numpy)(
             dtype=torch.float64, device="cpu", n=1, c=4, spatial=[2], size=2, alpha=1.0, beta=0.75, k=1.0, seed=0)
+
+
+def test_cdist_that_ignores_p_fails(monkeypatch):
+    original = torch.cdist
+    monkeypatch.setattr(torch, "cdist", lambda a, b, p=2.0, **kw: original(a, b, 2.0))
+    with pytest.raises(AssertionError, match=r"torch.cdist.*p=3.0"):
+        inner(test_nn_distance.test_cdist_matches_numpy)(dtype=torch.float64, device="cpu", batch=[], rows=(2, 3),
+                                                         m=3, p=3.0, seed=0)
+
+
+def test_huber_loss_with_a_wrong_gradient_outside_delta_fails(monkeypatch):
+    def wrong(x, y, reduction="mean", delta=1.0):
+        # the outer branch's slope forgets delta (sign(d), not delta sign(d)); the value stays right
+        d = x - y
+        outer = (delta * (d.abs() - 0.5 * delta)).detach() + (d.abs() - d.abs().detach())
+        value = torch.where(d.abs() <= delta, 0.5 * d * d, outer)
+        return {"none": value, "sum": value.sum(), "mean": value.mean()}[reduction]
+
+    monkeypatch.setattr(F, "huber_loss", wrong)
+    test = inner(test_nn_loss_options.test_loss_with_options_matches_numpy)
+    with pytest.raises(AssertionError, match=r"F.huber_loss.*d/dinput"):
+        _run_row(test, "huber_loss", {"delta": 0.5}, "sum")
+
+
+def _run_row(test, name, options, reduction):
+    """Run the loss-table test for one row with fixed options (through a stub data object)."""
+    class Data:
+        def __init__(self):
+            self.values = [options, reduction]
+
+        def draw(self, strategy, label=None):
+            return self.values.pop(0)
+
+    test(name=name, dtype=torch.float64, device="cpu", shape=[3, 4], data=Data(), seed=0)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from torchconform.references import conv as conv_ref, nn as ref, norm as norm_ref, pool as pool_ref
+from torchconform.references import conv as conv_ref, distance as dist_ref, nn as ref, norm as norm_ref, pool as pool_ref
 
 
 @dataclass(frozen=True)
@@ -413,3 +413,50 @@ def reduced_loss(terms, g, reduction: str, batch: int | None = None) -> Expected
         grads.append(partial * gg * factor)
         scales.append(np.abs(partial if psize is None else psize) * np.abs(gg) * factor)
     return Expected(value, tuple(grads), scale, tuple(scales))
+
+
+# --------------------------------------------------------------------------- distances
+
+
+def pairwise_distance(x1, x2, g, *, p, eps) -> Expected:
+    """``pairwise_distance`` along the last axis with VJPs (x1, x2); the
+    difference cancels, so the value's terms are the norm of ``|x1| + |x2|``."""
+    n, grad = dist_ref.pairwise(x1, x2, p, eps)
+    gx = g[..., None] * grad
+    return Expected(n, (gx, -gx), dist_ref.norm(np.abs(x1) + np.abs(x2) + eps, p),
+                    (np.abs(gx), np.abs(gx)))
+
+
+def cdist(x1, x2, g, *, p) -> Expected:
+    """``cdist`` of (..., P, M) and (..., R, M) with VJPs (x1, x2)."""
+    n, grad = dist_ref.cdist(x1, x2, p)
+    per_pair = g[..., None] * grad
+    terms = np.abs(per_pair)
+    scale = dist_ref.norm(np.abs(x1)[..., :, None, :] + np.abs(x2)[..., None, :, :], p)
+    return Expected(n, (per_pair.sum(axis=-2), -per_pair.sum(axis=-3)), scale,
+                    (terms.sum(axis=-2), terms.sum(axis=-3)))
+
+
+def pdist(x, g, *, p) -> Expected:
+    """``pdist`` of (N, M) ``x`` with its VJP."""
+    n, (i, j), grad = dist_ref.pdist(x, p)
+    per_pair = g[:, None] * grad
+    gx, terms = np.zeros_like(x), np.zeros_like(x)
+    np.add.at(gx, i, per_pair)
+    np.add.at(gx, j, -per_pair)
+    np.add.at(terms, i, np.abs(per_pair))
+    np.add.at(terms, j, np.abs(per_pair))
+    return Expected(n, (gx,), dist_ref.norm(np.abs(x[i]) + np.abs(x[j]), p), (terms,))
+
+
+def cosine_similarity(x1, x2, g, *, dim, eps) -> Expected:
+    """``cosine_similarity`` along ``dim`` with VJPs (x1, x2); the VJPs
+    subtract ``s u`` from the other input's unit vector, hence their terms."""
+    s, d1, d2 = dist_ref.cosine_similarity(x1, x2, dim, eps)
+    ge = np.expand_dims(g, dim)
+    n1 = np.maximum(np.sqrt((x1 * x1).sum(axis=dim, keepdims=True)), eps)
+    n2 = np.maximum(np.sqrt((x2 * x2).sum(axis=dim, keepdims=True)), eps)
+    scale = (np.abs(x1 / n1) * np.abs(x2 / n2)).sum(axis=dim)
+    t1 = np.abs(ge) * (np.abs(x2 / n2) + np.abs(np.expand_dims(s, dim) * x1 / n1)) / n1
+    t2 = np.abs(ge) * (np.abs(x1 / n1) + np.abs(np.expand_dims(s, dim) * x2 / n2)) / n2
+    return Expected(s, (ge * d1, ge * d2), scale, (t1, t2))
