@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from torchconform.references import conv as conv_ref, distance as dist_ref, nn as ref, norm as norm_ref, pool as pool_ref
+from torchconform.references import (conv as conv_ref, distance as dist_ref, embedding as emb_ref, nn as ref,
+                                     norm as norm_ref, pool as pool_ref)
 
 
 @dataclass(frozen=True)
@@ -460,3 +461,29 @@ def cosine_similarity(x1, x2, g, *, dim, eps) -> Expected:
     t1 = np.abs(ge) * (np.abs(x2 / n2) + np.abs(np.expand_dims(s, dim) * x1 / n1)) / n1
     t2 = np.abs(ge) * (np.abs(x1 / n1) + np.abs(np.expand_dims(s, dim) * x2 / n2)) / n2
     return Expected(s, (ge * d1, ge * d2), scale, (t1, t2))
+
+
+# --------------------------------------------------------------------------- embeddings
+
+
+def embedding(indices, weight, g, *, padding_idx, max_norm, norm_type, scale_grad_by_freq) -> Expected:
+    """``embedding`` with the weight's VJP (a copy: exact value, sums of cotangents)."""
+    if max_norm is not None:
+        weight = emb_ref.renorm(weight, indices, max_norm, norm_type)
+    grad = emb_ref.embedding_backward(g, indices, weight.shape[0], padding_idx, scale_grad_by_freq)
+    return Expected(weight[indices], (None, grad), None,
+                    (None, emb_ref.embedding_backward(np.abs(g), indices, weight.shape[0], padding_idx,
+                                                      scale_grad_by_freq)))
+
+
+def embedding_bag(indices, weight, per_sample_weights, g, *, bag_list, mode, padding_idx) -> Expected:
+    """``embedding_bag`` with VJPs (weight, per_sample_weights)."""
+    value, d_weight, d_psw = emb_ref.embedding_bag(weight, bag_list, mode, per_sample_weights, None, padding_idx)
+    absolute = emb_ref.embedding_bag(np.abs(weight), bag_list, mode,
+                                     None if per_sample_weights is None else np.abs(per_sample_weights), None,
+                                     padding_idx)
+    scale = value if mode == "max" else absolute[0]
+    grads = (None, d_weight(g)) + (() if per_sample_weights is None else (d_psw(g),))
+    scales = (None, (d_weight if mode == "max" else absolute[1])(np.abs(g))) + (
+        () if per_sample_weights is None else (absolute[2](np.abs(g)),))
+    return Expected(value, grads, None if mode == "max" else scale, scales)
