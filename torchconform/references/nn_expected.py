@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from torchconform.references import (conv as conv_ref, distance as dist_ref, embedding as emb_ref, nn as ref,
+from torchconform.references import (attention as att_ref, conv as conv_ref, distance as dist_ref, embedding as emb_ref, nn as ref,
                                      norm as norm_ref, pool as pool_ref)
 
 
@@ -487,3 +487,31 @@ def embedding_bag(indices, weight, per_sample_weights, g, *, bag_list, mode, pad
     scales = (None, (d_weight if mode == "max" else absolute[1])(np.abs(g))) + (
         () if per_sample_weights is None else (absolute[2](np.abs(g)),))
     return Expected(value, grads, None if mode == "max" else scale, scales)
+
+
+# --------------------------------------------------------------------------- attention
+
+
+def scaled_dot_product_attention(q, k, v, g, *, mask, is_causal, scale) -> Expected:
+    """``scaled_dot_product_attention`` with VJPs (q, k, v); ``mask`` is bool
+    or float (not differentiated) or ``None``. Value terms: ``P`` widened by
+    the logits' size (the softmax's rounding, as in :func:`softmax`) times
+    ``|v|``; VJP terms from :func:`~torchconform.references.attention.attention_backward`."""
+    scale = 1 / np.sqrt(q.shape[-1]) if scale is None else scale
+    additive = att_ref.bias(q.shape[-2], k.shape[-2], mask, is_causal)
+    out, p = att_ref.attention(q, k, v, additive, scale)
+    logits = np.abs(q) @ np.swapaxes(np.abs(k), -1, -2) * abs(scale)
+    size = p * (1 + logits + np.where(np.isfinite(additive), np.abs(additive), 0))
+    return Expected(out, att_ref.attention_backward(g, q, k, v, p, scale), size @ np.abs(v),
+                    att_ref.attention_backward(g, q, k, v, p, scale, terms=True))
+
+
+def multihead_self_attention(x, in_w, in_b, out_w, out_b, g, *, heads) -> Expected:
+    """Batch-first self-attention through ``nn.MultiheadAttention``'s
+    parameters with VJPs (x, in_proj_weight, in_proj_bias, out_proj.weight,
+    out_proj.bias) and the sizes of their terms."""
+    out, backward = att_ref.multihead_self_attention(x, in_w, in_b, out_w, out_b, heads)
+    abs_out, _ = att_ref.multihead_self_attention(np.abs(x), np.abs(in_w), np.abs(in_b), np.abs(out_w),
+                                                  np.abs(out_b), heads)
+    logit_size = 1 + ((np.abs(x) @ np.abs(in_w).T + np.abs(in_b)) ** 2).max()
+    return Expected(out, backward(g), abs_out * logit_size, backward(g, terms=True))
