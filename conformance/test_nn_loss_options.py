@@ -4,7 +4,11 @@ including 0), ``huber_loss`` (``delta``), ``soft_margin_loss``,
 ``poisson_nll_loss`` (``log_input``, ``full``), ``hinge_embedding_loss``
 (``margin``), ``margin_ranking_loss`` (``margin``), ``kl_div``
 (``log_target``, ``batchmean``), ``gaussian_nll_loss`` (``full``) and
-``multilabel_soft_margin_loss`` (class ``weight``), each in every reduction;
+``multilabel_soft_margin_loss`` (class ``weight``), ``cross_entropy`` with
+class-probability targets (``weight``, ``label_smoothing``),
+``multi_margin_loss`` (``p``, ``margin``, ``weight``),
+``multilabel_margin_loss``, ``triplet_margin_loss`` (``p``, ``swap``) and
+``cosine_embedding_loss`` (``margin``), each in every reduction;
 values and VJPs with respect to every argument torch differentiates, through
 the nn engine. References: :mod:`torchconform.references.losses`.
 
@@ -52,6 +56,7 @@ class LossRow:
     torch: Callable
     terms: Callable
     reductions: tuple = tuple(REDUCTIONS)
+    matrix: bool = False  # arguments are (N, C) or (N, D) matrices
 
 
 def _normal2(rng, shape, options):
@@ -64,6 +69,27 @@ def _kl_draw(rng, shape, options):
         return [x, rng.standard_normal(shape)]
     y = rng.uniform(0.05, 1, shape)
     return [x, np.where(rng.random(shape) < 0.3, 0.0, y) if options["zeros"] else y]
+
+
+def _probabilities(rng, shape):
+    t = rng.random(shape)
+    return t / t.sum(axis=-1, keepdims=True)
+
+
+def _target_lists(rng, shape):
+    """(N, C) class lists: a random subset per sample, then -1 (which ends the list) and filler."""
+    n, c = shape
+    out = np.full(shape, -1, dtype=np.int64)
+    for s in range(n):
+        k = rng.integers(0, c + 1)
+        out[s, :k] = rng.permutation(c)[:k]
+        out[s, k + 1:] = rng.integers(0, c, max(c - k - 1, 0))  # past the -1: ignored
+    return out
+
+
+def _class_weight(options, shape, dtype, device):
+    w = _multilabel_weight(options, shape, dtype)
+    return None if w is None else torch.tensor(w, dtype=dtype, device=device)
 
 
 def _multilabel_weight(options, shape, dtype):
@@ -122,10 +148,43 @@ ROWS = {
         lambda o, dt, dev: lambda x, y: F.multilabel_soft_margin_loss(
             x, y, weight=None if (w := _multilabel_weight(o, x.shape, dt)) is None else torch.tensor(
                 w, dtype=dt, device=dev), reduction=o["reduction"]),
-        lambda o, x, y: L.multilabel_soft_margin(x, y, _multilabel_weight(o, x.shape, o["dtype"]))),
+        lambda o, x, y: L.multilabel_soft_margin(x, y, _multilabel_weight(o, x.shape, o["dtype"])), matrix=True),
+    "cross_entropy(probabilities)": LossRow(
+        lambda rng, s, o: [o["magnitude"] * rng.standard_normal(s), _probabilities(rng, s)], lambda o: (True, True),
+        st.fixed_dictionaries({"weighted": st.booleans(), "label_smoothing": st.sampled_from([0.0, 0.2]),
+                               "magnitude": st.sampled_from([1.0, 30.0])}),
+        lambda o, dt, dev: lambda x, t: F.cross_entropy(x, t, weight=_class_weight(o, x.shape, dt, dev),
+                                                        reduction=o["reduction"], label_smoothing=o["label_smoothing"]),
+        lambda o, x, t: L.cross_entropy_probabilities(x, t, _multilabel_weight(o, x.shape, o["dtype"]),
+                                                      o["label_smoothing"]), matrix=True),
+    "multi_margin_loss": LossRow(
+        lambda rng, s, o: [rng.standard_normal(s), rng.integers(0, s[1], s[0])], lambda o: (True,),
+        st.fixed_dictionaries({"p": st.sampled_from([1, 2]), "margin": st.sampled_from([0.5, 1.0]),
+                               "weighted": st.booleans()}),
+        lambda o, dt, dev: lambda x, y: F.multi_margin_loss(x, y, o["p"], o["margin"],
+                                                            _class_weight(o, x.shape, dt, dev), reduction=o["reduction"]),
+        lambda o, x, y: L.multi_margin(x, y, o["p"], o["margin"], _multilabel_weight(o, x.shape, o["dtype"])),
+        matrix=True),
+    "multilabel_margin_loss": LossRow(
+        lambda rng, s, o: [rng.standard_normal(s), _target_lists(rng, s)], lambda o: (True,), st.just({}),
+        lambda o, dt, dev: lambda x, y: F.multilabel_margin_loss(x, y, reduction=o["reduction"]),
+        lambda o, x, y: L.multilabel_margin(x, y), matrix=True),
+    "triplet_margin_loss": LossRow(
+        lambda rng, s, o: [rng.standard_normal(s) for _ in range(3)], lambda o: (True, True, True),
+        st.fixed_dictionaries({"margin": st.sampled_from([0.5, 1.0]), "p": st.sampled_from([1.0, 2.0, 3.0]),
+                               "swap": st.booleans()}),
+        lambda o, dt, dev: lambda a, p, n: F.triplet_margin_loss(a, p, n, o["margin"], o["p"], 1e-6, o["swap"],
+                                                                 reduction=o["reduction"]),
+        lambda o, a, p, n: L.triplet_margin(a, p, n, o["margin"], o["p"], 1e-6, o["swap"]), matrix=True),
+    "cosine_embedding_loss": LossRow(
+        lambda rng, s, o: [rng.standard_normal(s), rng.standard_normal(s), _signs(rng, s[:1])],
+        lambda o: (True, True), st.fixed_dictionaries({"margin": st.sampled_from([-0.3, 0.0, 0.3])}),
+        lambda o, dt, dev: lambda a, b, y: F.cosine_embedding_loss(a, b, y, o["margin"], reduction=o["reduction"]),
+        lambda o, a, b, y: L.cosine_embedding(a, b, y, o["margin"]), matrix=True),
 }
 
-NAMES = {"margin_ranking_loss": ("input1", "input2", "target"), "gaussian_nll_loss": ("input", "target", "var")}
+NAMES = {"margin_ranking_loss": ("input1", "input2", "target"), "gaussian_nll_loss": ("input", "target", "var"),
+         "triplet_margin_loss": ("anchor", "positive", "negative"), "cosine_embedding_loss": ("input1", "input2")}
 
 
 @pytest.mark.capability("forward")
@@ -134,7 +193,7 @@ NAMES = {"margin_ranking_loss": ("input1", "input2", "target"), "gaussian_nll_lo
 @given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), data=st.data(), seed=seeds)
 def test_loss_with_options_matches_numpy(name, dtype, device, shape, data, seed):
     row = ROWS[name]
-    if name == "multilabel_soft_margin_loss":
+    if row.matrix:
         shape = shape[:2] if len(shape) > 1 else [1] + shape  # (N, C)
     options = dict(data.draw(row.options, label="options"), reduction=data.draw(st.sampled_from(row.reductions),
                                                                                  label="reduction"), dtype=dtype)
