@@ -14,7 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conformance import test_nn_conv, test_nn_distance, test_nn_loss_options, test_nn_norm
+from conformance import test_nn_conv, test_nn_distance, test_nn_interpolate, test_nn_loss_options, test_nn_norm
 
 
 def inner(test):
@@ -112,3 +112,18 @@ def _run_row(test, name, options, reduction):
             return self.values.pop(0)
 
     test(name=name, dtype=torch.float64, device="cpu", shape=[3, 4], data=Data(), seed=0)
+
+
+def test_interpolate_ignoring_align_corners_fails(monkeypatch):
+    original = F.interpolate
+    monkeypatch.setattr(F, "interpolate", lambda x, align_corners=None, **kw: original(x, align_corners=False, **kw))
+
+    class Data:
+        values = [2, 3, 3, 5, 5, 1, 1]  # dims, input sizes, output sizes, batch, channels
+
+        def draw(self, strategy, label=None):
+            return self.values.pop(0)
+
+    with pytest.raises(AssertionError, match=r"F.interpolate.*'bicubic'.*align_corners': True"):
+        inner(test_nn_interpolate.test_interpolate_matches_numpy)(mode="bicubic", dtype=torch.float64, device="cpu",
+                                                                  by_size=True, align=True, data=Data(), seed=0)

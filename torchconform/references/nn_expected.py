@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from torchconform.references import (attention as att_ref, conv as conv_ref, distance as dist_ref, embedding as emb_ref, nn as ref,
-                                     norm as norm_ref, pool as pool_ref)
+                                     interpolate as interp_ref, norm as norm_ref, pool as pool_ref)
 
 
 @dataclass(frozen=True)
@@ -515,3 +515,15 @@ def multihead_self_attention(x, in_w, in_b, out_w, out_b, g, *, heads) -> Expect
                                                   np.abs(out_b), heads)
     logit_size = 1 + ((np.abs(x) @ np.abs(in_w).T + np.abs(in_b)) ** 2).max()
     return Expected(out, backward(g), abs_out * logit_size, backward(g, terms=True))
+
+
+# --------------------------------------------------------------------------- interpolation
+
+
+def interpolate(x, g, *, matrices) -> Expected:
+    """``interpolate`` as one weight matrix per spatial dimension
+    (:func:`torchconform.references.interpolate.matrix`) with its VJP; scales
+    from the absolute weights (bicubic's are partly negative)."""
+    absolute = [np.abs(m) for m in matrices]
+    return Expected(interp_ref.apply(x, matrices), (interp_ref.apply(g, matrices, transpose=True),),
+                    interp_ref.apply(np.abs(x), absolute), (interp_ref.apply(np.abs(g), absolute, transpose=True),))
