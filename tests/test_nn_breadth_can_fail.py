@@ -14,7 +14,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conformance import test_nn_conv, test_nn_distance, test_nn_interpolate, test_nn_loss_options, test_nn_norm
+from conformance import (test_nn_conv, test_nn_distance, test_nn_interpolate, test_nn_loss_options, test_nn_norm,
+                         test_nn_recurrent)
 
 
 def inner(test):
@@ -127,3 +128,15 @@ def test_interpolate_ignoring_align_corners_fails(monkeypatch):
     with pytest.raises(AssertionError, match=r"F.interpolate.*'bicubic'.*align_corners': True"):
         inner(test_nn_interpolate.test_interpolate_matches_numpy)(mode="bicubic", dtype=torch.float64, device="cpu",
                                                                   by_size=True, align=True, data=Data(), seed=0)
+
+
+def test_gru_cell_with_swapped_gates_fails(monkeypatch):
+    # a GRUCell that reads the update gate's rows as the reset gate's and vice versa
+    def swapped(self, x, h):
+        r, z, n = self.weight_ih.chunk(3)
+        return torch._VF.gru_cell(x, h, torch.cat([z, r, n]), self.weight_hh, self.bias_ih, self.bias_hh)
+
+    monkeypatch.setattr(torch.nn.GRUCell, "forward", swapped)
+    with pytest.raises(AssertionError, match="GRUCell"):
+        inner(test_nn_recurrent.test_recurrent_cell_matches_numpy)(name="gru", dtype=torch.float64, device="cpu",
+                                                                   n=2, inputs=2, hidden=2, seed=0)

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from torchconform.references import (attention as att_ref, conv as conv_ref, distance as dist_ref, embedding as emb_ref, nn as ref,
-                                     interpolate as interp_ref, norm as norm_ref, pool as pool_ref)
+                                     interpolate as interp_ref, norm as norm_ref, pool as pool_ref,
+                                     recurrent as rec_ref)
 
 
 @dataclass(frozen=True)
@@ -527,3 +528,52 @@ def interpolate(x, g, *, matrices) -> Expected:
     absolute = [np.abs(m) for m in matrices]
     return Expected(interp_ref.apply(x, matrices), (interp_ref.apply(g, matrices, transpose=True),),
                     interp_ref.apply(np.abs(x), absolute), (interp_ref.apply(np.abs(g), absolute, transpose=True),))
+
+
+# --------------------------------------------------------------------------- recurrent layers
+
+
+def recurrent_cell(kind, x, state, w_ih, w_hh, b_ih, b_hh, g, *, nonlinearity="tanh") -> Expected:
+    """One ``RNNCell``/``LSTMCell``/``GRUCell`` step from a given state with
+    VJPs (x, h[, c], w_ih, w_hh, b_ih, b_hh); for the LSTM the output and
+    ``g`` are ``h`` and ``c`` concatenated on the last axis. The value's
+    terms: the pre-activations' absolute terms (bounded activations)."""
+    new, back = rec_ref.step(kind, x, state, w_ih, w_hh, b_ih, b_hh, nonlinearity)
+    hidden = w_hh.shape[1]
+    dstate = (g[..., :hidden], g[..., hidden:]) if kind == "lstm" else g
+    grads, terms = back(dstate), back(dstate, terms=True)
+    h = state[0] if kind == "lstm" else state
+    pre = np.abs(x) @ np.abs(w_ih).T + np.abs(b_ih) + np.abs(h) @ np.abs(w_hh).T + np.abs(b_hh)
+    value = np.concatenate(new, axis=-1) if kind == "lstm" else new
+    scale = np.full(value.shape, 1 + pre.max())
+
+    def flat(vjps):
+        dx, dstate_prev, *params = vjps
+        states = tuple(dstate_prev) if kind == "lstm" else (dstate_prev,)
+        return (dx, *states, *params)
+    return Expected(value, flat(grads), scale, flat(terms))
+
+
+def recurrent_network(kind, x, params: dict, g, *, layers, bidirectional, batch_first, nonlinearity="tanh") -> Expected:
+    """``nn.RNN``/``LSTM``/``GRU`` from zero states; the checked output is
+    (output, h_n[, c_n]) flattened and concatenated, with VJPs (x, every
+    parameter in ``params``' order)."""
+    seq = np.swapaxes(x, 0, 1) if batch_first else x
+    out, h_n, c_n, back = rec_ref.network(kind, seq, params, layers, bidirectional, nonlinearity)
+    out_b = np.swapaxes(out, 0, 1) if batch_first else out
+    parts = [out_b, h_n] + ([c_n] if kind == "lstm" else [])
+    sizes = np.cumsum([p.size for p in parts])[:-1]
+    pieces = np.split(g, sizes)
+    d_out = pieces[0].reshape(out_b.shape)
+    d_out = np.swapaxes(d_out, 0, 1) if batch_first else d_out
+    d_h = pieces[1].reshape(h_n.shape)
+    d_c = pieces[2].reshape(c_n.shape) if kind == "lstm" else None
+
+    def vjps(terms):
+        dx, grads = back(d_out, d_h, d_c, terms)
+        dx = np.swapaxes(dx, 0, 1) if batch_first else dx
+        return (dx, *(grads[k] for k in params))
+    steps = x.shape[1] if batch_first else x.shape[0]
+    biggest = max(np.abs(v).sum(axis=-1).max() for v in params.values()) + np.abs(x).max()
+    return Expected(np.concatenate([p.reshape(-1) for p in parts]), vjps(False),
+                    np.full(int(sum(p.size for p in parts)), steps * layers * (1 + biggest)), vjps(True))
