@@ -30,10 +30,13 @@ def base(size: int, align_corners: bool) -> np.ndarray:
     return (2 * np.arange(size) + 1) / size - 1
 
 
-def affine_grid(theta, h: int, w: int, align_corners: bool):
-    """(grid (N, H, W, 2), VJP function of theta) of ``affine_grid``."""
+def affine_grid(theta, h: int, w: int, align_corners: bool, absolute: bool = False):
+    """(grid (N, H, W, 2), VJP function of theta) of ``affine_grid``; with
+    ``absolute`` the base coordinates are taken in absolute value (for the
+    size of the terms, with ``|theta|``)."""
     xs, ys = base(w, align_corners), base(h, align_corners)
     coords = np.stack(np.broadcast_arrays(xs[None, :], ys[:, None], np.ones((1, 1))), -1)  # H W 3
+    coords = np.abs(coords) if absolute else coords
     grid = np.einsum("hwk,njk->nhwj", coords, theta)
     return grid, lambda g: np.einsum("nhwj,hwk->njk", g, coords)
 
