@@ -87,3 +87,23 @@ def test_complex_sum_with_an_infinite_part_is_componentwise(device):
     x = torch.zeros(1, dtype=torch.complex64, device=device)
     y = torch.tensor([complex(math.inf, 1.0)], dtype=torch.complex64, device=device)
     assert_matches(torch.view_as_real(x + y), np.array([[math.inf, 1.0]]), what="0 + (inf+1j)")
+
+
+def test_fft_of_an_empty_batch(device):
+    x = torch.ones(2, 0, dtype=torch.complex64, device=device)
+    assert_matches(torch.fft.fft(x, dim=0), np.fft.fft(np.ones((2, 0), np.complex128), axis=0),
+                   what="fft(ones(2, 0), dim=0)")
+
+
+def test_ihfftn_out_over_one_dim(device):
+    x = torch.arange(6.0, dtype=torch.float64, device=device).reshape(2, 3)
+    out = torch.empty(0, dtype=torch.complex128, device=device)
+    torch.fft.ihfftn(x, dim=[1], out=out)
+    assert_matches(out, np.fft.ihfft(np.arange(6.0).reshape(2, 3), axis=1), what="ihfftn(x, dim=[1], out=out)")
+
+
+@pytest.mark.parametrize("name", ["fftshift", "ifftshift"])
+def test_fftshift_over_no_dims(device, name):
+    x = torch.arange(3.0, dtype=torch.float64, device=device)
+    assert_matches(getattr(torch.fft, name)(x, dim=()), getattr(np.fft, name)(np.arange(3.0), axes=()),
+                   what=f"{name}(x, dim=())")

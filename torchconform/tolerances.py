@@ -95,6 +95,7 @@ OP_FACTORS: dict[str, OpFactor] = {
     "pow": OpFactor(4, "computed as exp(y*log(x)) in vector kernels; error scales with |y log x|"),
     "logspace": OpFactor(4, "base**(start + i*step): the exponent is rounded first, then amplified by log(base)"),
     "linspace": OpFactor(2, "start + i*step rounds the step and the product"),
+    "fft": OpFactor(8, "radix-2/3/5 and Bluestein passes: error up to about log2(n) eps times sum |x| (scale)"),
     "special": OpFactor(4, "hyperbolic and inverse-trigonometric kernels promise about 4 ULPs"),
 }
 
