@@ -107,3 +107,22 @@ def test_fftshift_over_no_dims(device, name):
     x = torch.arange(3.0, dtype=torch.float64, device=device)
     assert_matches(getattr(torch.fft, name)(x, dim=()), getattr(np.fft, name)(np.arange(3.0), axes=()),
                    what=f"{name}(x, dim=())")
+
+
+def test_bessel_float64_is_float64_accurate(device):
+    x = torch.tensor([5.0, 5.429289, 12.0], dtype=torch.float64, device=device)
+    import scipy.special as sc
+    assert_matches(torch.special.bessel_y1(x), sc.y1(np.array([5.0, 5.429289, 12.0])), what="bessel_y1(x) in float64")
+
+
+def test_ndtr_lower_tail_float32(device):
+    x = torch.tensor([-4.0, -6.0], dtype=torch.float32, device=device)
+    import scipy.special as sc
+    assert_matches(torch.special.ndtr(x), sc.ndtr(np.array([-4.0, -6.0])), op="special_function",
+                   what="ndtr([-4, -6]) in float32")
+
+
+def test_log1p_of_a_subnormal_complex(device):
+    z = torch.tensor([1e-45 + 1e-45j], dtype=torch.complex64, device=device)
+    assert_matches(torch.log1p(z), np.log1p(np.array([1e-45 + 1e-45j], np.complex64).astype(np.complex128)),
+                   what="log1p(1e-45+1e-45j)")
