@@ -126,3 +126,14 @@ def test_log1p_of_a_subnormal_complex(device):
     z = torch.tensor([1e-45 + 1e-45j], dtype=torch.complex64, device=device)
     assert_matches(torch.log1p(z), np.log1p(np.array([1e-45 + 1e-45j], np.complex64).astype(np.complex128)),
                    what="log1p(1e-45+1e-45j)")
+
+
+def test_vander_with_one_column(device):
+    x = torch.tensor([1.0, 2.0], dtype=torch.float64, device=device)
+    assert_matches(torch.linalg.vander(x, N=1), np.vander(np.array([1.0, 2.0]), 1, increasing=True),
+                   what="vander(x, N=1)")
+
+
+def test_vecdot_broadcasts_two_vectors(device):
+    x, y = torch.ones(3, dtype=torch.float64, device=device), torch.ones(1, dtype=torch.float64, device=device)
+    assert_matches(torch.linalg.vecdot(x, y), np.sum(np.ones(3) * np.ones(1), axis=-1), what="vecdot(ones(3), ones(1))")

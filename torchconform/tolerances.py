@@ -184,3 +184,24 @@ def pointwise_condition_scale(reference, *args: np.ndarray) -> np.ndarray:
             term = np.abs(a * slope)
             scale = scale + np.where(np.isfinite(term), term, 0.0)
     return np.where(np.isfinite(scale), scale, np.abs(value))
+
+
+def conditioned_scale(expected: np.ndarray, cond: float, n: int) -> float:
+    """The comparison scale of a linear-algebra result: ``max(n, 1) * cond *
+    max|expected|``.
+
+    A backward-stable algorithm (LU with partial pivoting, Householder QR,
+    Cholesky, the QR/divide-and-conquer eigen- and singular-value solvers)
+    computes the exact result of a problem perturbed by about ``n eps`` in
+    relative terms; the result then moves by up to the condition number
+    ``cond`` times that (Higham, Accuracy and Stability of Numerical
+    Algorithms, 2nd ed., Thm. 7.2 and ch. 19). ``cond`` is the 2-norm
+    condition number of the drawn matrix (1 for checks of a defining
+    property such as ``Q R = A`` or ``Q^H Q = I``, which are
+    backward-error statements), ``n`` its order, ``expected`` the
+    reference (its largest magnitude sets the unit). Used with the
+    policy's "linalg" factor.
+    """
+    expected = np.asarray(expected)
+    magnitude = float(np.max(np.abs(expected))) if expected.size else 0.0
+    return max(n, 1) * max(cond, 1.0) * magnitude
