@@ -29,7 +29,7 @@ the oracle's helpers) a tensor that
 The comparison counts when it was made, whatever its outcome: a failing or
 known-deviation comparison checked the family and found a difference. A
 family is **only called** when the test called it without either, e.g.
-``torch.from_numpy`` in a strategy feeds every compared value but neither
+``Tensor.to`` in a strategy feeds every compared value but neither
 produces it nor is declared; comparisons made outside the oracle (bare
 ``assert``, ``numpy.testing``) check nothing by this measure. A family is
 **untouched** when no test called it.

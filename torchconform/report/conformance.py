@@ -7,7 +7,7 @@ import re
 from collections import Counter, defaultdict
 from typing import Any
 
-from torchconform import environment
+from torchconform import coverage, environment
 from torchconform.report import charts
 from torchconform.report.data import OUTCOMES, as_float
 
@@ -201,6 +201,7 @@ def build(doc: dict[str, Any]) -> dict[str, Any]:
         "skips": skips.most_common(),
         "ops": ops,
         "claims": sum(1 for r in records if r.get("claim")),
+        "coverage": coverage.summary(doc.get("coverage")),
     }
 
 
