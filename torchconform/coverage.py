@@ -49,6 +49,9 @@ import torch
 from torch.overrides import TorchFunctionMode, get_testing_overrides, resolve_name
 from torch.utils.weak import WeakIdKeyDictionary
 
+from torchconform.report.coverage import SCHEMA, STATES, merge, summary  # noqa: F401  (re-exported)
+from torchconform.report.coverage import field as _field
+
 #: The namespaces counted, in the order reports show them.
 NAMESPACES = ("torch", "torch.nn.functional", "torch.special", "torch.linalg", "torch.fft")
 #: Where each source module's functions count.
@@ -57,10 +60,8 @@ _NAMESPACE_OF = {
     "torch.nn.functional": "torch.nn.functional", "torch.special": "torch.special",
     "torch.linalg": "torch.linalg", "torch.fft": "torch.fft",
 }
-SCHEMA = "torchconform.coverage/1"
 #: The user_properties key carrying a test's sets from an xdist worker.
 PROPERTY = "torchconform.coverage"
-STATES = ("checked", "called", "untouched")
 
 
 def _family_name(qualified: str | None, dunders: frozenset[str] = frozenset()) -> str | None:
@@ -244,55 +245,8 @@ class Accumulator:
 
 def field(called: Iterable[str], checked: Iterable[str], universe: dict[str, list[str]] | None = None
           ) -> dict[str, Any]:
-    """The ``coverage`` field of a conformance JSON: the API universe and the
-    called/checked sets (a checked family is called too)."""
-    checked = set(checked)
-    return {
-        "schema": SCHEMA,
-        "api": universe if universe is not None else api(),
-        "called": sorted(set(called) | checked),
-        "checked": sorted(checked),
-    }
+    """The ``coverage`` field of a conformance JSON over this torch's API
+    (see :func:`torchconform.report.coverage.field`)."""
+    return _field(called, checked, universe if universe is not None else api())
 
 
-def merge(*fields: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Several runs' coverage fields as one: each set is the union (a run
-    missing the field contributes nothing); None when none has one."""
-    present = [f for f in fields if f]
-    if not present:
-        return None
-    universe: dict[str, set[str]] = {}
-    for f in present:
-        for ns, names in f.get("api", {}).items():
-            universe.setdefault(ns, set()).update(names)
-    return field(
-        set().union(*(f.get("called", ()) for f in present)),
-        set().union(*(f.get("checked", ()) for f in present)),
-        {ns: sorted(names) for ns, names in universe.items()},
-    )
-
-
-def summary(coverage: dict[str, Any] | None) -> list[dict[str, Any]] | None:
-    """Per namespace: total, and the families checked, only called and
-    untouched (counts, percentages and the sorted lists); a last row sums
-    all namespaces. None when the run recorded no coverage."""
-    if not coverage:
-        return None
-    checked, called = set(coverage.get("checked", ())), set(coverage.get("called", ()))
-    rows = []
-    for ns, names in coverage.get("api", {}).items():
-        lists = {
-            "checked": [n for n in names if n in checked],
-            "called": [n for n in names if n in called and n not in checked],
-            "untouched": [n for n in names if n not in called and n not in checked],
-        }
-        rows.append(_row(ns, len(names), lists))
-    total = sum(r["total"] for r in rows)
-    rows.append(_row("all", total, {s: [n for r in rows for n in r["lists"][s]] for s in STATES}))
-    return rows
-
-
-def _row(namespace: str, total: int, lists: dict[str, list[str]]) -> dict[str, Any]:
-    counts = {s: len(lists[s]) for s in STATES}
-    percent = {s: (100.0 * counts[s] / total if total else 0.0) for s in STATES}
-    return {"namespace": namespace, "total": total, "counts": counts, "percent": percent, "lists": lists}

@@ -7,8 +7,8 @@ import re
 from collections import Counter, defaultdict
 from typing import Any
 
-from torchconform import coverage, environment
-from torchconform.report import charts
+from torchconform import environment
+from torchconform.report import charts, coverage
 from torchconform.report.data import OUTCOMES, as_float
 
 #: Capabilities in the order a reader expects; others follow alphabetically.
