@@ -13,7 +13,7 @@ import torch
 from torchconform import coverage
 from torchconform.oracle import assert_matches
 from torchconform.report import build_conformance
-from torchconform.report.data import write_json
+from torchconform.resultsfile import write_json
 
 pytest_plugins = ["pytester"]
 

@@ -49,8 +49,8 @@ import torch
 from torch.overrides import TorchFunctionMode, get_testing_overrides, resolve_name
 from torch.utils.weak import WeakIdKeyDictionary
 
-from torchconform.report.coverage import SCHEMA, STATES, merge, summary  # noqa: F401  (re-exported)
-from torchconform.report.coverage import field as _field
+from torchconform.coveragefield import SCHEMA, STATES, merge, summary  # noqa: F401  (re-exported)
+from torchconform.coveragefield import field as _field
 
 #: The namespaces counted, in the order reports show them.
 NAMESPACES = ("torch", "torch.nn.functional", "torch.special", "torch.linalg", "torch.fft")

@@ -1,5 +1,8 @@
 """The ``coverage`` field of a conformance JSON, without torch: its layout,
-how runs merge, and the per-namespace counts the page shows.
+how runs merge, and the per-namespace counts the page shows. Like
+:mod:`torchconform.resultsfile` it sits below its writer
+(:mod:`torchconform.coverage`, through the results plugin) and its reader
+(:mod:`torchconform.report`), and needs only the standard library.
 
 Layout (``torchconform.coverage/1``)::
 
