@@ -137,3 +137,13 @@ def test_vander_with_one_column(device):
 def test_vecdot_broadcasts_two_vectors(device):
     x, y = torch.ones(3, dtype=torch.float64, device=device), torch.ones(1, dtype=torch.float64, device=device)
     assert_matches(torch.linalg.vecdot(x, y), np.sum(np.ones(3) * np.ones(1), axis=-1), what="vecdot(ones(3), ones(1))")
+
+
+def test_shifted_chebyshev_w_just_below_one(device):
+    import scipy.special as sc
+    x = np.float32(1) - np.float32(2.0 ** -24)  # 0.99999994, the float32 just below 1
+    got = torch.special.shifted_chebyshev_polynomial_w(torch.tensor([x], device=device), 5)
+    # W*_n(x) = W_n(2x - 1) = P_n^(1/2,-1/2)(2x - 1) * 4**n / binom(2n, n) (Mason & Handscomb, sec. 1.2.3)
+    expected = sc.eval_jacobi(5, 0.5, -0.5, 2 * np.float64(x) - 1) * 4.0 ** 5 / sc.binom(10, 5)
+    assert_matches(got, np.array([expected]), op="special_function", scale=np.array([11.0 * 5]),
+                   what="shifted_chebyshev_polynomial_w(0.99999994, 5)")
