@@ -147,3 +147,9 @@ def test_shifted_chebyshev_w_just_below_one(device):
     expected = sc.eval_jacobi(5, 0.5, -0.5, 2 * np.float64(x) - 1) * 4.0 ** 5 / sc.binom(10, 5)
     assert_matches(got, np.array([expected]), op="special_function", scale=np.array([11.0 * 5]),
                    what="shifted_chebyshev_polynomial_w(0.99999994, 5)")
+
+
+def test_sinc_of_a_subnormal_complex(device):
+    z = torch.tensor([1e-45j], dtype=torch.complex64, device=device)
+    assert_matches(torch.special.sinc(z), np.sinc(np.array([1e-45j], np.complex64).astype(np.complex128)),
+                   what="sinc(1e-45j)")
