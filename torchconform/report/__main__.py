@@ -79,6 +79,10 @@ def _compare(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``): build the
+    pages, or ``merge`` / ``compare`` runs. Returns the exit status: 0 done,
+    1 a result file could not be used (one line on stderr), 2 a bad command
+    line (raised as argparse's ``SystemExit(2)``, after one line on stderr)."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["merge"]:
         return _merge(argv[1:])

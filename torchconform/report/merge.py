@@ -44,6 +44,7 @@ def release(doc: dict[str, Any]) -> str:
 
 
 def shard_label(run: dict[str, Any]) -> str:
+    """What part of a run a result's ``run`` object holds: ``"shard 2/3"`` or ``"a whole run"``."""
     shard = run.get("shard")
     return f"shard {shard['index']}/{shard['count']}" if shard else "a whole run"
 
