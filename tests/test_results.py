@@ -129,7 +129,8 @@ def test_records_describe_every_case(sample):
     assert len(doc["records"]) == sum(outcomes[k] for k in ("passed", "failed", "skipped", "xfailed"))
     assert doc["run"]["partial"] is False and doc["run"]["exitstatus"] == 1
     assert doc["deviations"] == [{"id": "demo-by-design", "test": "*::test_known_difference*", "reason": "by design",
-                                  "dtype": None, "device": None, "link": None, "op": None}]
+                                  "dtype": None, "device": None, "link": None, "op": None,
+                                  "observed_on": []}]
     assert doc["environment"]["torch"]["version"]
 
 

@@ -4,7 +4,7 @@
 
     {"schema": "torchconform.conformance/1",
      "environment": {...},           # torchconform.environment.collect()
-     "run": {"started", "finished", "partial", "partial_reasons", "exitstatus", ...},
+     "run": {"started", "finished", "partial", "partial_reasons", "exitstatus", "calibrated_torch", ...},
      "deviations": [...],            # the known deviations the run applied
      "totals": {"passed": n, ...},
      "records": [{"nodeid", "area", "op", "capability", "dtype", "device", "outcome", ...}, ...]}
@@ -299,7 +299,7 @@ class Recorder:
                 case["outcome"] = "error" if report.when == "setup" else "failed"
                 self._failure(case, report)
             elif report.when == "call":
-                case["outcome"] = "xpassed" if wasxfail is not None else "passed"
+                case["outcome"] = "passed" if wasxfail is None else "resolved" if case.get("deviation") else "xpassed"
                 case["reason"] = wasxfail
         elif report.failed and case["outcome"] not in ("failed", "error"):
             case["outcome"] = "error"
@@ -361,6 +361,7 @@ class Recorder:
                 "hypothesis_profile": getattr(settings, "_current_profile", None),
                 "devices": getattr(self.config, "_torchconform_devices", None),
                 "unused_deviations": getattr(self.config, "_torchconform_unused_deviations", []),
+                "calibrated_torch": getattr(self.config, "_torchconform_calibrated", None),
             },
             "deviations": [asdict(d) for d in known],
             "totals": dict(Counter(r["outcome"] for r in self.records)),
