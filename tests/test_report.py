@@ -327,6 +327,14 @@ def test_error_table_shows_the_largest_ulp_per_op_and_dtype(site):
     assert page.find("figure").find("svg")
 
 
+def test_an_error_near_the_largest_float_is_still_drawn(tmp_path):
+    doc = conformance_doc()
+    doc["records"][0]["max_ulp"] = 5.07e307  # a sum that overflowed: 4 x this is inf
+    write_json(tmp_path / "conformance.json", doc)
+    build_conformance(tmp_path, catalogue=[])
+    assert parse(tmp_path / "conformance.html").find("figure").find("svg")
+
+
 def test_skips_are_grouped_by_reason(site):
     table = rows(parse(site / "conformance.html").find("table", id="skips-table"))
     assert table[1:] == [[NO_CUDA, "2"]]

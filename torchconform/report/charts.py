@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import sys
 from typing import Sequence
 
 import matplotlib
@@ -151,7 +152,10 @@ def dots(name: str, title: str, rows: Sequence[str], series: dict[str, Sequence[
         ax = fig.add_subplot()
         labels = list(series)
         finite = [v for vs in series.values() for v in vs if v is not None and math.isfinite(v)]
-        cap = max([1.0, *finite]) * 4
+        top = max([1.0, *finite])
+        # The arrow column right of every dot, and the axis past it, where that stays finite
+        # (a max_ulp near float64's max is a real, if extreme, error).
+        cap = top * 4 if top < 1e300 else top
         for label, vs in series.items():
             finite_points = [(v, i) for i, v in enumerate(vs) if v is not None and math.isfinite(v)]
             infinite_rows = [i for i, v in enumerate(vs) if v is not None and not math.isfinite(v)]
@@ -162,7 +166,7 @@ def dots(name: str, title: str, rows: Sequence[str], series: dict[str, Sequence[
                 ax.scatter([cap] * len(infinite_rows), infinite_rows, s=24, marker=">", zorder=3,
                            color=colour(label, labels), label=None if finite_points else label)
         ax.set_xscale("symlog", linthresh=1)
-        ax.set_xlim(0, cap * 1.5)
+        ax.set_xlim(0, min(cap * 1.5, sys.float_info.max))
         ax.set_yticks(range(len(rows)), rows)
         ax.set_ylim(len(rows) - 0.5, -0.5)
         ax.set_xlabel(xlabel)
