@@ -49,6 +49,8 @@ def run_conformance_session(project: Path, *pytest_args: str, conftest: str = ""
     (project / "torchconform").symlink_to(ROOT / "torchconform", target_is_directory=True)
     (project / "conformance").mkdir()
     (project / "conformance" / "test_tiny.py").write_text(TINY)
+    shipped = ROOT / "conformance" / "conftest.py"  # whatever the real suite sets up there, if anything
+    conftest = (shipped.read_text() if shipped.exists() else "") + conftest
     if conftest:
         (project / "conformance" / "conftest.py").write_text(conftest)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import math
 import re
-import sys
 from typing import Sequence
 
 import matplotlib
@@ -144,6 +143,15 @@ def bars_against_ceiling(name: str, title: str, labels: Sequence[str], values: S
         return to_svg(fig, name)
 
 
+#: Beyond this a dot plot's symlog axis overflows; such an error (a max_ulp near
+#: float64's largest value) is drawn at the right edge with the infinite ones.
+_DOT_SCALE_LIMIT = 1e200
+
+
+def _on_scale(value: float | None) -> bool:
+    return value is not None and math.isfinite(value) and abs(value) < _DOT_SCALE_LIMIT
+
+
 def dots(name: str, title: str, rows: Sequence[str], series: dict[str, Sequence[float | None]],
          xlabel: str) -> str:
     """A dot plot: one row per label, one dot per series (e.g. dtype), symlog x."""
@@ -151,14 +159,11 @@ def dots(name: str, title: str, rows: Sequence[str], series: dict[str, Sequence[
         fig = _figure(5.6, 0.9 + 0.22 * len(rows))
         ax = fig.add_subplot()
         labels = list(series)
-        finite = [v for vs in series.values() for v in vs if v is not None and math.isfinite(v)]
-        top = max([1.0, *finite])
-        # The arrow column right of every dot, and the axis past it, where that stays finite
-        # (a max_ulp near float64's max is a real, if extreme, error).
-        cap = top * 4 if top < 1e300 else top
+        finite = [v for vs in series.values() for v in vs if _on_scale(v)]
+        cap = max([1.0, *finite]) * 4
         for label, vs in series.items():
-            finite_points = [(v, i) for i, v in enumerate(vs) if v is not None and math.isfinite(v)]
-            infinite_rows = [i for i, v in enumerate(vs) if v is not None and not math.isfinite(v)]
+            finite_points = [(v, i) for i, v in enumerate(vs) if _on_scale(v)]
+            infinite_rows = [i for i, v in enumerate(vs) if v is not None and not _on_scale(v)]
             if finite_points:
                 ax.scatter([p[0] for p in finite_points], [p[1] for p in finite_points], s=14, label=label,
                            color=colour(label, labels), zorder=3)
@@ -166,7 +171,7 @@ def dots(name: str, title: str, rows: Sequence[str], series: dict[str, Sequence[
                 ax.scatter([cap] * len(infinite_rows), infinite_rows, s=24, marker=">", zorder=3,
                            color=colour(label, labels), label=None if finite_points else label)
         ax.set_xscale("symlog", linthresh=1)
-        ax.set_xlim(0, min(cap * 1.5, sys.float_info.max))
+        ax.set_xlim(0, cap * 1.5)
         ax.set_yticks(range(len(rows)), rows)
         ax.set_ylim(len(rows) - 0.5, -0.5)
         ax.set_xlabel(xlabel)

@@ -117,7 +117,7 @@ def _ulp_table(records: list[dict[str, Any]]) -> dict[str, Any]:
     chart = charts.dots(
         "ulp", "Ops with a nonzero error: largest error per dtype", [f"{a}: {o}" for a, o in inexact],
         {d: [worst[k].get(d) or None for k in inexact] for d in dtypes},
-        "error in ULPs of the dtype (symlog scale; ▶ at the right edge: inf)",
+        "error in ULPs of the dtype (symlog scale; ▶ at the right edge: inf, or beyond 1e200)",
     ) if inexact else None
     return {"rows": rows, "dtypes": dtypes, "chart": chart, "exact": len(keys) - len(inexact)}
 
