@@ -3,12 +3,16 @@ conformance suite under the ci profile), bench, report.
 
 Which torch is tested:
   * default: ``torch`` from the package registry for ``conformance`` and
-    ``bench``; the project's own ``tests`` pin ``torch==2.13.0``, the release
-    the known deviations are calibrated on, so CI judges our code and not a
+    ``bench``; the project's own ``tests`` pin the release the known
+    deviations are calibrated on (``calibrated`` in
+    torchconform/deviations.toml, 2.13.0), so CI judges our code and not a
     new torch (run ``TORCH_SPEC=torch nox -s tests`` to try the latest);
   * ``TORCH_SPEC=...`` overrides it (``torch==2.12.0``, a wheel path, ...);
   * ``nox -s conformance --no-venv`` installs nothing and tests the torch of
     the current environment (a vendor or source build).
+
+``nox -s conformance`` fails when any case fails or errors, after writing
+the pages.
 """
 
 from __future__ import annotations
