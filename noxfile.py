@@ -1,5 +1,6 @@
 """Sessions: conformance (the main job), tests (the project's own tests + the
-conformance suite under the ci profile), bench, report.
+conformance suite under the ci profile, then a smoke run of every other
+session from its own fresh virtualenv), bench, report.
 
 Which torch is tested:
   * default: ``torch`` from the package registry for ``conformance`` and
@@ -43,6 +44,12 @@ def _calibrated_release() -> str:
 
 CALIBRATED_TORCH = f"torch=={_calibrated_release()}"
 
+#: What the tests session's smoke runs select (pytest -k): a step, a claim, a
+#: peak and a sweep point of the bench, so each part of the page is built;
+#: one small conformance module.
+BENCH_SMOKE = "lenet and (infer_step or multicore or threads1) or gemm_peak"
+CONFORMANCE_SMOKE = "test_known_deviations"
+
 
 def _install(session: nox.Session, extras: str, default_torch: str = "torch") -> None:
     """Install torch and the suite into the session's venv; with --no-venv
@@ -54,10 +61,20 @@ def _install(session: nox.Session, extras: str, default_torch: str = "torch") ->
     session.install("-e", f".[{extras}]")
 
 
-def _build_report(session: nox.Session, only: str) -> None:
+def _build_report(session: nox.Session, only: str, *extra: str) -> None:
     # --only: a run rebuilds its own page (and the index) even when the other
     # run's JSON is missing or stale.
-    session.run("python", "-m", "torchconform.report", "--reports", REPORTS, "--only", only)
+    session.run("python", "-m", "torchconform.report", "--reports", REPORTS, "--only", only, *extra)
+
+
+def _baseline(posargs: list[str]) -> list[str]:
+    """The ``--baseline FILE`` among pytest's arguments, for the page to compare with the same file."""
+    for i, arg in enumerate(posargs):
+        if arg == "--baseline" and i + 1 < len(posargs):
+            return ["--baseline", posargs[i + 1]]
+        if arg.startswith("--baseline="):
+            return ["--baseline", arg.split("=", 1)[1]]
+    return []
 
 
 @nox.session
@@ -78,11 +95,21 @@ def conformance(session: nox.Session) -> None:
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The suite's own tests, then the conformance suite under the ci profile."""
+    """The suite's own tests, the conformance suite under the ci profile, then
+    smoke runs of the other sessions (see below)."""
     _install(session, "test", default_torch=CALIBRATED_TORCH)
     session.run("python", "-m", "pytest", "tests", "-n", "auto", *session.posargs)
     session.run("python", "-m", "pytest", "conformance", "-n", "auto", "--hypothesis-profile=ci",
                 f"--conformance-json={REPORTS}/conformance.json")
+    # Every other README session as a user runs it, each from its own fresh
+    # virtualenv with only its own extras, so a missing install step fails CI.
+    # Small on purpose (a few minutes, mostly installs): the bench on a
+    # handful of benchmarks, the conformance session on one module, then the
+    # report from the JSON they wrote. They get this session's torch.
+    os.environ.setdefault("TORCH_SPEC", CALIBRATED_TORCH)
+    session.notify("bench", posargs=["--quick", "-k", BENCH_SMOKE])
+    session.notify("conformance", posargs=["-k", CONFORMANCE_SMOKE, "--hypothesis-profile=ci"])
+    session.notify("report")
 
 
 @nox.session
@@ -91,7 +118,7 @@ def bench(session: nox.Session) -> None:
     _install(session, "bench,report")
     session.run("python", "-m", "pytest", "benchmarks", f"--benchmark-json={REPORTS}/bench.json",
                 *session.posargs)
-    _build_report(session, "bench")
+    _build_report(session, "bench", *_baseline(session.posargs))
 
 
 @nox.session

@@ -11,7 +11,8 @@ from hypothesis import assume, given, strategies as st
 
 from torchconform import oracle
 from torchconform.gradcheck import (
-    GRAD_DTYPES, MAX_SIDE, Domain, GradCase, check_first_order, cotangents, same_on_cpu, smooth_tensors,
+    FINITE_DIFFERENCES, GRAD_DTYPES, MAX_SIDE, Domain, GradCase, check_first_order, cotangents, same_on_cpu,
+    smooth_tensors,
 )
 from torchconform.networks.learning_pytorch import MyReLU  # the seed's Function, shared with the zoo
 from torchconform.references import nn as nn_ref
@@ -27,7 +28,8 @@ def test_my_relu_gradient_matches_finite_differences(device, data):
     x = data.draw(smooth_tensors(data.draw(DTYPE, label="dtype"), data.draw(shapes(max_side=MAX_SIDE)), device,
                                  Domain(avoid=(0.0,))), label="x")
     # No closed form given: the reference is central differences of NumPy relu.
-    case = GradCase("MyReLU", MyReLU.apply, nn_ref.relu, [x], x.tensor.dtype, text="MyReLU.apply(x)")
+    case = GradCase("MyReLU", MyReLU.apply, nn_ref.relu, [x], x.tensor.dtype, FINITE_DIFFERENCES,
+                    text="MyReLU.apply(x)")
     oracle.assert_matches(MyReLU.apply(x.tensor), nn_ref.relu(x.array.astype(np.float64)), what="MyReLU forward")
     check_first_order(case, data.draw(cotangents(case, device), label="g"))
 

@@ -17,20 +17,14 @@ import torch
 from hypothesis import given, strategies as st
 
 from torchconform import dtypes, oracle
-from torchconform.networks.checks import single_threaded
+from torchconform.nncheck import rounded
 from torchconform.references import nn as ref
 
-pytestmark = pytest.mark.area("optim")
+pytestmark = [pytest.mark.area("optim"), pytest.mark.usefixtures("one_thread")]
 
 DTYPES = [torch.float32, torch.float64]
 STEPS = 4
 seeds = st.integers(0, 2**32 - 1)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    with single_threaded():
-        yield
 
 
 def _nesterov_needs_plain_momentum(kw):
@@ -66,10 +60,6 @@ FUSED = {"SGD", "Adam", "AdamW", "Adagrad"}
 CASES = [pytest.param(name, impl, dtype, id=f"{name}-{impl}-{dtypes.name(dtype)}")
          for name in HYPER for impl in IMPLEMENTATIONS if impl != "fused" or name in FUSED
          for dtype in DTYPES if dtype == torch.float64 or impl == "for-loop"]
-
-
-def rounded(a, dtype):
-    return np.asarray(a).astype(dtypes.to_numpy(dtype)).astype(np.float64)
 
 
 @st.composite

@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from torchconform.report.data import SCHEMA, write_json
+from torchconform.resultsfile import SCHEMA, write_json
 
 #: The user_properties key carrying a case's markers and parameters from the worker.
 META_KEY = "torchconform"

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from torchconform.report.data import ReportError
+from torchconform.resultsfile import ReportError
 from torchconform.report.pages import PARTS, Site
 
 PROG = "python -m torchconform.report"

@@ -16,7 +16,7 @@ import importlib
 from collections import Counter, defaultdict
 from typing import Any, Iterable, Mapping
 
-from torchconform.report.data import ReportError
+from torchconform.resultsfile import ReportError
 
 FIELDS = ("id", "seed", "section", "quote", "value", "check", "verdict_note")
 VERDICTS = ("holds", "differs", "fails", "not checked", "not run")

@@ -10,7 +10,7 @@ import jinja2
 
 import torchconform
 from torchconform.report import bench, claims, conformance
-from torchconform.report.data import ReportError, atomic_write_text, load_bench, load_conformance
+from torchconform.resultsfile import ReportError, atomic_write_text, load_bench, load_conformance
 
 CONFORMANCE_JSON = "conformance.json"
 BENCH_JSON = "bench.json"
