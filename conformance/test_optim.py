@@ -16,7 +16,7 @@ import pytest
 import torch
 from hypothesis import given, strategies as st
 
-from torchconform import dtypes, oracle
+from torchconform import compat, dtypes, oracle
 from torchconform.nncheck import rounded
 from torchconform.references import nn as ref
 
@@ -104,6 +104,8 @@ def run_steps(groups, make_optimizer, plan, dtype, device, seed, what):
 @pytest.mark.parametrize("name, impl, dtype", CASES)
 @given(data=st.data(), seed=seeds)
 def test_optimizer_follows_its_update_rule(name, impl, dtype, device, data, seed):
+    if impl == "fused":
+        compat.require(f"fused-{name}", device)
     hyper = data.draw(HYPER[name], label="hyper")
     shapes = data.draw(st.lists(st.lists(st.integers(1, 4), max_size=2).map(tuple), min_size=1, max_size=3),
                        label="shapes")
@@ -122,6 +124,7 @@ def test_optimizer_follows_its_update_rule(name, impl, dtype, device, data, seed
 @pytest.mark.capability("optim")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 def test_fused_sgd_takes_a_parameter_whose_first_gradient_comes_late(dtype, device):
+    compat.require("fused-SGD", device)
     # step 1: only the first parameter has a gradient (and gets a momentum
     # buffer); step 2: both have one. The for-loop SGD handles this.
     hyper = {"lr": 0.1, "momentum": 0.9}

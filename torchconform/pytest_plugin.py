@@ -21,7 +21,7 @@ except ModuleNotFoundError:
     # Hypothesis; they still need --device and the device fixture from here.
     settings = None
 
-pytest_plugins = ["torchconform.results", "torchconform.nncheck"]
+pytest_plugins = ["torchconform.compat", "torchconform.sharding", "torchconform.results", "torchconform.nncheck"]
 
 PROFILES = ("ci", "dev", "thorough")
 if settings is not None:

@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 
+from torchconform import sharding
 from torchconform.resultsfile import SCHEMA, write_json
 
 #: The user_properties key carrying a case's markers and parameters from the worker.
@@ -341,6 +342,9 @@ class Recorder:
             reasons.append("selected by test id")
         if self.open:
             reasons.append(f"{len(self.open)} case(s) did not finish")
+        shard = sharding.current(self.config)
+        if shard is not None and shard.count > 1:
+            reasons.append(f"shard {shard}")
         return reasons
 
     def document(self, session: pytest.Session, exitstatus: int) -> dict[str, Any]:
@@ -364,6 +368,7 @@ class Recorder:
                 "devices": getattr(self.config, "_torchconform_devices", None),
                 "unused_deviations": getattr(self.config, "_torchconform_unused_deviations", []),
                 "calibrated_torch": getattr(self.config, "_torchconform_calibrated", None),
+                "shard": shard.as_dict() if (shard := sharding.current(self.config)) else None,
             },
             "deviations": [asdict(d) for d in known],
             "totals": dict(Counter(r["outcome"] for r in self.records)),
