@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from torchconform import environment
+from torchconform import coveragefield as coverage
 from torchconform.deviations import release_of
 from torchconform.report import charts
 from torchconform.resultsfile import OUTCOMES, as_float
@@ -241,6 +242,7 @@ def build(doc: dict[str, Any], reference: dict[str, Any] | None = None) -> dict[
         "skips": skips.most_common(),
         "ops": ops,
         "claims": sum(1 for r in records if r.get("claim")),
+        "coverage": coverage.summary(doc.get("coverage")),
     }
 
 
