@@ -7,6 +7,8 @@ property tests, naming the deviation in the report.
 """
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -19,17 +21,17 @@ pytestmark = [pytest.mark.area("deviations")]
 
 def test_sign_of_nan_is_nan(device):
     x = torch.tensor([float("nan")], device=device)
-    assert_matches(torch.sign(x), np.sign(np.array([np.nan])), what="sign(nan)")
+    assert_matches(torch.sign(x), np.sign(np.array([np.nan])), torch.float32, what="sign(nan)")
 
 
 def test_fmod_by_a_subnormal_is_exact(device):
     x, y = torch.ones(4, 2, dtype=torch.float64, device=device), torch.tensor(5e-324, dtype=torch.float64)
-    assert_matches(torch.fmod(x, y.to(device)), np.fmod(np.ones((4, 2)), 5e-324), what="fmod(1, 5e-324)")
+    assert_matches(torch.fmod(x, y.to(device)), np.fmod(np.ones((4, 2)), 5e-324), torch.float64, what="fmod(1, 5e-324)")
 
 
 def test_remainder_by_a_subnormal_is_exact(device):
     x, y = torch.ones(4, 2, dtype=torch.float64, device=device), torch.tensor(5e-324, dtype=torch.float64)
-    assert_matches(torch.remainder(x, y.to(device)), np.remainder(np.ones((4, 2)), 5e-324),
+    assert_matches(torch.remainder(x, y.to(device)), np.remainder(np.ones((4, 2)), 5e-324), torch.float64,
                    what="remainder(1, 5e-324)")
 
 
@@ -37,14 +39,14 @@ def test_complex_division_by_a_subnormal(device):
     x = torch.zeros(1, dtype=torch.complex64, device=device)
     y = torch.full((1,), 1e-45j, dtype=torch.complex64, device=device)
     ref_y = np.complex128(np.complex64(1e-45j))
-    assert_matches(x / y, np.zeros(1, np.complex128) / ref_y, what="0 / 1e-45j")
+    assert_matches(x / y, np.zeros(1, np.complex128) / ref_y, torch.complex64, what="0 / 1e-45j")
 
 
 def test_complex_division_of_an_infinite_part(device):
     x, y = complex(math.inf, 5.871561743532032e16), complex(1e-10, 3.4028234663852886e38)
     quotient = torch.tensor([x], device=device) / torch.tensor([y], device=device)
     expected = np.array([x], np.complex64).astype(np.complex128) / np.array([y], np.complex64).astype(np.complex128)
-    assert_matches(torch.view_as_real(quotient), np.stack([expected.real, expected.imag], -1),
+    assert_matches(torch.view_as_real(quotient), np.stack([expected.real, expected.imag], -1), torch.float32,
                    what="(inf+5.9e16j) / (1e-10+3.4e38j)")
 
 
@@ -52,38 +54,83 @@ def test_complex_division_by_a_huge_divisor(device):
     x, y = 65j, complex(5.874413209229434e34, 3.4028234663852886e38)
     quotient = torch.tensor([x], device=device) / torch.tensor([y], device=device)
     expected = np.array([x], np.complex64).astype(np.complex128) / np.array([y], np.complex64).astype(np.complex128)
-    assert_matches(torch.view_as_real(quotient), np.stack([expected.real, expected.imag], -1),
+    assert_matches(torch.view_as_real(quotient), np.stack([expected.real, expected.imag], -1), torch.float32,
                    what="65j / (5.9e34+3.4e38j)")
 
 
 def test_erf_of_tiny_bfloat16(device):
     value = 2.0 ** -24
     x = torch.tensor([value], dtype=torch.bfloat16, device=device)
-    assert_matches(torch.erf(x), np.array([2 / np.sqrt(np.pi) * value]), what="erf(2**-24) in bfloat16")
+    assert_matches(torch.erf(x), np.array([2 / np.sqrt(np.pi) * value]), torch.bfloat16, what="erf(2**-24) in bfloat16")
 
 
 def test_complex_product_with_an_infinite_part(device):
     x, y = complex(-5.206593003055281e16, math.inf), complex(-1.7976931348623157e308, 5e-324)
     product = torch.tensor([x], device=device) * torch.tensor([y], device=device)
     expected = np.array([x]) * np.array([y])
-    assert_matches(torch.view_as_real(product), np.stack([expected.real, expected.imag], -1), what="complex product")
+    assert_matches(torch.view_as_real(product), np.stack([expected.real, expected.imag], -1), torch.float32, what="complex product")
 
 
 def test_trunc_division_truncates_the_exact_quotient(device):
     # 32 elements: the vectorised kernel (the scalar one divides in float32 and is right here).
     x = torch.full((32,), 186.875, dtype=torch.float16, device=device)
     y = torch.full((32,), 0.99951171875, dtype=torch.float16, device=device)
-    assert_matches(torch.div(x, y, rounding_mode="trunc"), np.trunc(np.full(32, 186.875) / 0.99951171875),
+    assert_matches(torch.div(x, y, rounding_mode="trunc"), np.trunc(np.full(32, 186.875) / 0.99951171875), torch.float16,
                    what="trunc(186.875 / 0.99951171875) in float16")
 
 
 def test_addcdiv_of_subnormals_is_exact(device):
     tiny = float(np.float32(1e-45))
     x, y, z = (torch.tensor([v], device=device) for v in (0.0, tiny, -tiny))
-    assert_matches(torch.addcdiv(x, y, z, value=-0.5), np.array([0.5]), what="addcdiv(0, 1e-45, -1e-45, value=-0.5)")
+    assert_matches(torch.addcdiv(x, y, z, value=-0.5), np.array([0.5]), torch.float32, what="addcdiv(0, 1e-45, -1e-45, value=-0.5)")
 
 
 def test_complex_sum_with_an_infinite_part_is_componentwise(device):
     x = torch.zeros(1, dtype=torch.complex64, device=device)
     y = torch.tensor([complex(math.inf, 1.0)], dtype=torch.complex64, device=device)
-    assert_matches(torch.view_as_real(x + y), np.array([[math.inf, 1.0]]), what="0 + (inf+1j)")
+    assert_matches(torch.view_as_real(x + y), np.array([[math.inf, 1.0]]), torch.float32, what="0 + (inf+1j)")
+
+
+REMAINDER_ZERO_SIGN = '''\
+import numpy as np, torch
+x, y = torch.tensor([-1.0, 1.0, -2.0]), torch.tensor([1.0, -1.0, 1.0])
+print("torch:", torch.remainder(x, y).tolist(), "numpy:", np.remainder(x.numpy(), y.numpy()).tolist())
+'''
+
+
+def test_remainder_zero_has_the_sign_of_the_divisor(device):
+    x = torch.tensor([-1.0, 1.0, -2.0], device=device)
+    y = torch.tensor([1.0, -1.0, 1.0], device=device)
+    assert_matches(torch.remainder(x, y), np.remainder([-1.0, 1.0, -2.0], [1.0, -1.0, 1.0]), torch.float32,
+                   what="remainder(-1., 1.) and friends", repro=REMAINDER_ZERO_SIGN)
+
+
+COMPLEX_NEG_ZERO = '''\
+import numpy as np, torch
+x = torch.zeros(40, dtype=torch.complex64)
+print("torch:", torch.neg(x)[0].item(), "numpy:", -x.numpy()[0])
+'''
+
+
+def test_complex_neg_flips_the_sign_of_zero_parts(device):
+    # 40 elements: the vectorised kernel (one element takes the scalar path, which is right).
+    x = torch.zeros(40, dtype=torch.complex64, device=device)
+    assert_matches(torch.neg(x), -np.zeros(40, np.complex128), torch.complex64, what="neg(0+0j)",
+                   repro=COMPLEX_NEG_ZERO)
+
+
+INT_MIN_TRUNC = '''\
+import torch
+x = torch.tensor([-2**63])
+print(torch.div(x, -1, rounding_mode="trunc"))  # SIGFPE: the process dies here
+'''
+
+
+def test_trunc_division_of_int_min_by_minus_one_wraps(device):
+    """Run in a subprocess: on torch 2.13 the call kills the process."""
+    script = INT_MIN_TRUNC.replace("torch.tensor([-2**63])", f"torch.tensor([-2**63], device={device!r})")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, (
+        f"torch.div(tensor([-2**63]), -1, rounding_mode='trunc') killed the process (exit status "
+        f"{run.returncode}); NumPy wraps to -2**63\n--- standalone repro script ---\n{INT_MIN_TRUNC}")
+    assert "-9223372036854775808" in run.stdout, run.stdout

@@ -60,11 +60,11 @@ def check_product(result, a, b, reference, on_cpu, *, op, what):
     ref = dtypes.reference_dtype(a.tensor.dtype)
     x, y = a.array.astype(ref), b.array.astype(ref)
     scale = reference(np.abs(x), np.abs(y)) if not dtypes.is_exact(a.tensor.dtype) else None
-    assert_matches(result, np.asarray(reference(x, y)), op=op, scale=scale, what=what)
+    assert_matches(result, np.asarray(reference(x, y)), a.tensor.dtype, op=op, scale=scale, what=what)
     if result.device.type != "cpu":
         # Not assert_device_matches_cpu: the comparison needs the same scale
         # (devices sum in different orders; the difference is relative to |a||b|).
-        assert_matches(result, dtypes.tensor_to_numpy(on_cpu).astype(ref), op=op, scale=scale,
+        assert_matches(result, dtypes.tensor_to_numpy(on_cpu).astype(ref), a.tensor.dtype, op=op, scale=scale,
                        what=f"{what} on {result.device} vs cpu")
 
 

@@ -49,6 +49,7 @@ class Run:
     grads: list
     inputs: list  # the values torch saw, in float64
     g: np.ndarray  # the upstream gradient, in float64
+    dtype: torch.dtype  # the dtype the test asked for: of the output and every gradient
 
 
 def run(fn, arrays, dtype, device, seed) -> Run:
@@ -65,7 +66,7 @@ def run(fn, arrays, dtype, device, seed) -> Run:
     out = fn(*leaves)
     g = rounded(np.random.default_rng(seed).standard_normal(out.shape), dtype)
     out.backward(torch.tensor(g, dtype=dtype, device=device))
-    result = Run(out.detach(), [leaf.grad for leaf in leaves], inputs, g)
+    result = Run(out.detach(), [leaf.grad for leaf in leaves], inputs, g, dtype)
     if on_cpu is not None:
         oracle.assert_device_matches_cpu(result.out, on_cpu.out, op="matmul")
         for got, want in zip(result.grads, on_cpu.grads):
@@ -89,7 +90,7 @@ class WithParams(nn.Module):
 
 def check_grads(r: Run, expected, scales, names, *, op="matmul"):
     for got, want, scale, name in zip(r.grads, expected, scales, names):
-        oracle.assert_matches(got, want, kind="gradient", op=op, scale=scale, what=f"d/d{name}")
+        oracle.assert_matches(got, want, r.dtype, kind="gradient", op=op, scale=scale, what=f"d/d{name}")
 
 
 def normal(rng, *shape):
@@ -110,7 +111,7 @@ def test_linear_matches_numpy(dtype, device, lead, fin, fout, bias, seed):
     r = run(WithParams(layer).to(device, dtype), arrays, dtype, device, seed)
     x, w, b = r.inputs[0], r.inputs[1], (r.inputs[2] if bias else None)
     absb = None if b is None else np.abs(b)
-    oracle.assert_matches(r.out, ref.linear(x, w, b), op="matmul", scale=ref.linear(np.abs(x), np.abs(w), absb),
+    oracle.assert_matches(r.out, ref.linear(x, w, b), dtype, op="matmul", scale=ref.linear(np.abs(x), np.abs(w), absb),
                           what=f"Linear({fin}, {fout}, bias={bias})")
     want = ref.linear_backward(r.g, x, w, bias)
     scales = ref.linear_backward(np.abs(r.g), np.abs(x), np.abs(w), bias)
@@ -147,7 +148,7 @@ def test_conv2d_matches_numpy(dtype, device, cfg, seed):
     x, w = r.inputs[:2]
     b = r.inputs[2] if cfg["bias"] else None
     absb = None if b is None else np.abs(b)
-    oracle.assert_matches(r.out, ref.conv2d(x, w, b, **hyper), op="matmul",
+    oracle.assert_matches(r.out, ref.conv2d(x, w, b, **hyper), dtype, op="matmul",
                           scale=ref.conv2d(np.abs(x), np.abs(w), absb, **hyper), what=f"{layer}")
     want = ref.conv2d_backward(r.g, x, w, has_bias=cfg["bias"], **hyper)
     scales = ref.conv2d_backward(np.abs(r.g), np.abs(x), np.abs(w), has_bias=cfg["bias"], **hyper)
@@ -190,7 +191,7 @@ def test_max_pool2d_matches_numpy(dtype, device, cfg, seed):
     x = normal(np.random.default_rng(seed), *cfg["shape"], *cfg["hw"])
     r = run(layer, [x], dtype, device, seed)
     want, argmax = ref.max_pool2d(r.inputs[0], **hyper)
-    oracle.assert_matches(r.out, want, what=f"{layer}")
+    oracle.assert_matches(r.out, want, dtype, what=f"{layer}")
     # overlapping windows add up several upstream gradients
     grad = ref.max_pool2d_backward(r.g, x.shape, argmax)
     check_grads(r, [grad], [ref.max_pool2d_backward(np.abs(r.g), x.shape, argmax)], ["x"], op="sum")
@@ -205,7 +206,7 @@ def test_max_pool2d_indices_stay_inside_the_input(device):
     # running backward with a bad index writes outside the gradient tensor.)
     x = torch.randn(1, 2, 1, 1, dtype=torch.float64, device=device)
     out, indices = nn.functional.max_pool2d(x, (1, 2), 1, (0, 1), (1, 2), return_indices=True)
-    oracle.assert_matches(out, np.full((1, 2, 1, 1), -np.inf), what="max_pool2d of a window of padding only")
+    oracle.assert_matches(out, np.full((1, 2, 1, 1), -np.inf), torch.float64, what="max_pool2d of a window of padding only")
     bad = dtypes.tensor_to_numpy(indices)
     assert np.all((bad >= 0) & (bad < x[0, 0].numel())), f"max_pool2d indices {bad.ravel()} outside the 1x1 input plane"
 
@@ -219,7 +220,7 @@ def test_avg_pool2d_matches_numpy(dtype, device, cfg, include_pad, divisor, seed
     layer = nn.AvgPool2d(**hyper)
     x = normal(np.random.default_rng(seed), *cfg["shape"], *cfg["hw"])
     r = run(layer, [x], dtype, device, seed)
-    oracle.assert_matches(r.out, ref.avg_pool2d(r.inputs[0], **hyper), op="mean",
+    oracle.assert_matches(r.out, ref.avg_pool2d(r.inputs[0], **hyper), dtype, op="mean",
                           scale=ref.avg_pool2d(np.abs(r.inputs[0]), **hyper), what=f"{layer}")
     grad = ref.avg_pool2d_backward(r.g, x.shape, **hyper)
     check_grads(r, [grad], [ref.avg_pool2d_backward(np.abs(r.g), x.shape, **hyper)], ["x"], op="mean")
@@ -272,7 +273,7 @@ def test_activation_matches_numpy(name, dtype, device, shape, magnitude, seed):
         want = ref.log_softmax(x) if log else ref.softmax(x)
         grad = ref.log_softmax_backward(g, want) if log else ref.softmax_backward(g, want)
         scale, gscale = _softmax_scales(x, want, g, log)
-    oracle.assert_matches(r.out, want, op="sum" if "Softmax" in name else None, scale=scale, what=name)
+    oracle.assert_matches(r.out, want, dtype, op="sum" if "Softmax" in name else None, scale=scale, what=name)
     check_grads(r, [grad], [gscale], ["x"], op="sum" if "Softmax" in name else None)
 
 
@@ -289,8 +290,8 @@ def test_flatten_merges_the_chosen_dims(device, shape, data):
     x = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
     r = run(nn.Flatten(start, end), [x], torch.float64, device, 0)
     want = x.reshape(tuple(shape[:lo]) + (-1,) + tuple(shape[hi + 1:]))
-    oracle.assert_matches(r.out, want, what=f"Flatten({start}, {end}) of {shape}")
-    oracle.assert_matches(r.grads[0], r.g.reshape(shape), kind="gradient")
+    oracle.assert_matches(r.out, want, torch.float64, what=f"Flatten({start}, {end}) of {shape}")
+    oracle.assert_matches(r.grads[0], r.g.reshape(shape), torch.float64, kind="gradient")
 
 
 # --------------------------------------------------------------------------- BatchNorm
@@ -326,7 +327,7 @@ def test_batch_norm_training_matches_numpy(dtype, device, cfg, seed):
         scale = (np.abs(x) + np.abs(x.mean(axis=axes, keepdims=True))) * inv.reshape(shape)
         if cfg["affine"]:
             scale = scale * np.abs(gamma).reshape(shape) + np.abs(beta).reshape(shape)
-        oracle.assert_matches(r.out, want, op="var", scale=scale, what=f"{layer} train step {step}")
+        oracle.assert_matches(r.out, want, dtype, op="var", scale=scale, what=f"{layer} train step {step}")
         grads = ref.batch_norm_train_backward(r.g, gamma, cache)
         # d/dx subtracts two batch means from g: its terms are each taken in absolute value
         g_hat = np.abs(r.g) * (1 if gamma is None else np.abs(gamma).reshape(shape))
@@ -335,8 +336,8 @@ def test_batch_norm_training_matches_numpy(dtype, device, cfg, seed):
         scales = [gx_terms, (np.abs(r.g) * np.abs(xhat)).sum(axis=axes), np.abs(r.g).sum(axis=axes)]
         check_grads(r, grads, scales, ["x", "weight", "bias"], op="var")
         arrays = [3 + 2 * normal(rng, *cfg["shape"])] + arrays[1:]
-    oracle.assert_matches(layer.running_mean, rm, op="var", scale=np.abs(rm) + 3, what="running_mean")
-    oracle.assert_matches(layer.running_var, rv, op="var", what="running_var")
+    oracle.assert_matches(layer.running_mean, rm, dtype, op="var", scale=np.abs(rm) + 3, what="running_mean")
+    oracle.assert_matches(layer.running_var, rv, dtype, op="var", what="running_var")
     assert int(layer.num_batches_tracked) == 2
 
 
@@ -359,10 +360,10 @@ def test_batch_norm_eval_uses_running_statistics(dtype, device, cfg, seed):
     want = ref.batch_norm_eval(x, gamma, beta, rm, rv, cfg["eps"])
     inv = (1 / np.sqrt(rv + cfg["eps"])).reshape(bshape)
     scale = (np.abs(x) + np.abs(rm).reshape(bshape)) * inv * (1 if gamma is None else np.abs(gamma).reshape(bshape))
-    oracle.assert_matches(r.out, want, scale=scale + (0 if beta is None else np.abs(beta).reshape(bshape)),
+    oracle.assert_matches(r.out, want, dtype, scale=scale + (0 if beta is None else np.abs(beta).reshape(bshape)),
                           op="var", what=f"{layer} eval")
     gx = r.g * inv * (1 if gamma is None else gamma.reshape(bshape))
-    oracle.assert_matches(r.grads[0], gx, kind="gradient", what="d/dx in eval")
+    oracle.assert_matches(r.grads[0], gx, dtype, kind="gradient", what="d/dx in eval")
     np.testing.assert_array_equal(dtypes.tensor_to_numpy(layer.running_mean), rm.astype(dtypes.to_numpy(dtype)),
                                   err_msg="eval mode must leave the running mean alone")
 
@@ -388,8 +389,8 @@ def test_dropout_zeroes_a_binomial_fraction_and_scales_the_rest(p, device):
     test = scipy.stats.binomtest(zeros, DROPOUT_SIZE, p)
     assert test.pvalue > ALPHA, f"Dropout({p}) zeroed {zeros}/{DROPOUT_SIZE}: binomial p-value {test.pvalue:.2e}"
     kept = y[y != 0]
-    oracle.assert_matches(torch.from_numpy(kept), np.full(kept.shape, 1 / (1 - p)), what="kept values")
-    oracle.assert_matches(x.grad, np.where(y != 0, 1 / (1 - p), 0.0), kind="gradient", what="Dropout grad")
+    oracle.assert_matches(torch.from_numpy(kept), np.full(kept.shape, 1 / (1 - p)), torch.float64, what="kept values")
+    oracle.assert_matches(x.grad, np.where(y != 0, 1 / (1 - p), 0.0), torch.float64, kind="gradient", what="Dropout grad")
 
 
 @pytest.mark.capability("dropout")
@@ -412,8 +413,8 @@ def test_dropout_is_identity_in_eval_and_at_p0(layer, device, seed):
     if layer.p > 0:
         layer.eval()
     r = run(layer, [x], torch.float64, device, seed)
-    oracle.assert_matches(r.out, r.inputs[0], what=f"{layer} ({'eval' if layer.p else 'train'})")
-    oracle.assert_matches(r.grads[0], r.g, kind="gradient")
+    oracle.assert_matches(r.out, r.inputs[0], torch.float64, what=f"{layer} ({'eval' if layer.p else 'train'})")
+    oracle.assert_matches(r.grads[0], r.g, torch.float64, kind="gradient")
     layer.train()
 
 
@@ -422,5 +423,5 @@ def test_dropout_at_p1_zeroes_everything(device):
     x = torch.randn(5, 7, dtype=torch.float64, device=device, requires_grad=True)
     out = nn.Dropout(1.0)(x)
     out.sum().backward()
-    oracle.assert_matches(out, np.zeros((5, 7)), what="Dropout(1.0)")
-    oracle.assert_matches(x.grad, np.zeros((5, 7)), kind="gradient")
+    oracle.assert_matches(out, np.zeros((5, 7)), torch.float64, what="Dropout(1.0)")
+    oracle.assert_matches(x.grad, np.zeros((5, 7)), torch.float64, kind="gradient")

@@ -76,10 +76,10 @@ def per_element(x, reduction):
     return 1 / x.size if reduction == "mean" else 1
 
 
-def check(out, want, scale, grads, expected, scales, what):
-    oracle.assert_matches(out, want, op="sum", scale=scale, what=what)
+def check(out, want, scale, grads, expected, scales, what, *, dtype):
+    oracle.assert_matches(out, want, dtype, op="sum", scale=scale, what=what)
     for got, exp, sc, name in zip(grads, expected, scales, ["input", "target"]):
-        oracle.assert_matches(got, exp, kind="gradient", scale=sc, what=f"{what}: d/d{name}")
+        oracle.assert_matches(got, exp, dtype, kind="gradient", scale=sc, what=f"{what}: d/d{name}")
 
 
 shapes = st.lists(st.integers(1, 5), min_size=1, max_size=3)
@@ -98,7 +98,7 @@ def test_mse_loss_matches_numpy(reduction, dtype, device, shape, seed):
     terms = np.abs(chain(2 * (np.abs(p) + np.abs(t)) * per_element(p, reduction), g, reduction))
     scale = ref.mse_loss(np.abs(p) + np.abs(t), 0, reduction)[0]
     check(out, want, scale, grads, [chain(grad, g, reduction), -chain(grad, g, reduction)], [terms, terms],
-          f"MSELoss({reduction})")
+          f"MSELoss({reduction})", dtype=dtype)
 
 
 # --------------------------------------------------------------------------- class-index losses
@@ -148,7 +148,7 @@ def test_cross_entropy_loss_matches_numpy(reduction, dtype, device, case, smooth
     p = ref.softmax(x, axis=1)
     gscale = g_logp + p * g_logp.sum(axis=1, keepdims=True)
     check(out, want, scale, grads[:1], [chain(grad, g, reduction, True)], [gscale],
-          f"CrossEntropyLoss({reduction}, smoothing={smoothing}, ignore_index={case['ignore_index']})")
+          f"CrossEntropyLoss({reduction}, smoothing={smoothing}, ignore_index={case['ignore_index']})", dtype=dtype)
 
 
 @pytest.mark.capability("forward")
@@ -165,7 +165,7 @@ def test_nll_loss_matches_numpy(reduction, dtype, device, case, seed):
     options = dict(weight=weight, ignore_index=case["ignore_index"], reduction=reduction)
     want, grad = ref.nll_loss(logp, case["target"], **options)
     scale = ref.nll_loss(-np.abs(logp), case["target"], **options)[0]
-    check(out, want, scale, grads[:1], [chain(grad, g, reduction, True)], [None], f"NLLLoss({reduction})")
+    check(out, want, scale, grads[:1], [chain(grad, g, reduction, True)], [None], f"NLLLoss({reduction})", dtype=dtype)
 
 
 # --------------------------------------------------------------------------- binary losses
@@ -185,7 +185,7 @@ def test_bce_loss_matches_numpy(reduction, dtype, device, shape, weighted, seed)
     # p - t cancels in the gradient; its terms are p + t
     w = 1 if weight is None else weight
     gscale = np.abs(chain(w * (p + t) / (p * (1 - p)) * per_element(p, reduction), g, reduction))
-    check(out, want, None, grads[:1], [chain(grad, g, reduction)], [gscale], f"BCELoss({reduction})")
+    check(out, want, None, grads[:1], [chain(grad, g, reduction)], [gscale], f"BCELoss({reduction})", dtype=dtype)
 
 
 @pytest.mark.capability("forward")
@@ -195,7 +195,7 @@ def test_bce_loss_clamps_log_at_minus_100(dtype, device):
     p = np.array([0.0, 1.0, 0.0, 1.0])
     t = np.array([1.0, 0.0, 0.0, 1.0])
     out, _, _, _ = call(nn.BCELoss(reduction="none"), [p, t], dtype, device, 0)
-    oracle.assert_matches(out, np.array([100.0, 100.0, 0.0, 0.0]), what="BCELoss at p in {0, 1}")
+    oracle.assert_matches(out, np.array([100.0, 100.0, 0.0, 0.0]), dtype, what="BCELoss at p in {0, 1}")
 
 
 @pytest.mark.capability("forward")
@@ -226,4 +226,4 @@ def test_bce_with_logits_loss_matches_numpy(reduction, dtype, device, shape, wei
     both = np.abs(1 - t) + coeff * ref.sigmoid(-x) + coeff * ref.sigmoid(x) + pw * t
     per = w * both * per_element(x, reduction)
     check(out, want, scale, grads[:1], [chain(grad, g, reduction)], [np.abs(chain(per, g, reduction))],
-          f"BCEWithLogitsLoss({reduction})")
+          f"BCEWithLogitsLoss({reduction})", dtype=dtype)

@@ -106,7 +106,7 @@ def run_steps(groups, make_optimizer, plan, dtype, device, seed, what):
                 want[n].append(value.copy())
                 got[n].append(params[n].detach().clone())
     for n in params:
-        oracle.assert_matches(torch.stack(got[n]), np.stack(want[n]), kind="gradient", scale=np.stack(terms[n][1:]),
+        oracle.assert_matches(torch.stack(got[n]), np.stack(want[n]), dtype, kind="gradient", scale=np.stack(terms[n][1:]),
                               what=f"{what}: {n} after steps 1..{len(plan)} (index 0 is the step)")
 
 
@@ -169,7 +169,7 @@ def test_zero_grad_sets_none_by_default_and_zeros_in_place_otherwise(owner, devi
     target.zero_grad(set_to_none=False)
     for p, g in zip(model.parameters(), kept):
         assert p.grad is g, f"{owner}.zero_grad(set_to_none=False) must zero the existing gradient tensor"
-        oracle.assert_matches(p.grad, np.zeros(tuple(p.shape)), what=f"{owner}.zero_grad(set_to_none=False)")
+        oracle.assert_matches(p.grad, np.zeros(tuple(p.shape)), torch.float32, what=f"{owner}.zero_grad(set_to_none=False)")
     model(torch.ones(4, 3, device=device)).sum().backward()
     target.zero_grad()
     assert all(p.grad is None for p in model.parameters()), f"{owner}.zero_grad() must set gradients to None"
@@ -182,5 +182,5 @@ def test_step_without_gradients_leaves_parameters_alone(device):
     optimizer = torch.optim.Adam(model.parameters(), lr=0.1, weight_decay=0.1)
     optimizer.step()
     for p, b in zip(model.parameters(), before):
-        oracle.assert_matches(p, b, what="Adam step with every gradient None")
+        oracle.assert_matches(p, b, torch.float32, what="Adam step with every gradient None")
     assert not optimizer.state, "a step without gradients must not create optimizer state"

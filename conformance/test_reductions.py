@@ -115,7 +115,7 @@ def test_integer_sum_accumulates_in_int64_without_overflow(dtype, device, data):
     x = data.draw(strategies.tensors(dtype, shape=strategies.shapes(min_dims=1), device=device), label="x")
     result = torch.sum(x.tensor)
     assert result.dtype == torch.int64, f"sum of {dtypes.name(dtype)} must accumulate in int64"
-    assert_matches(result, np.sum(x.array, dtype=np.int64), what=f"sum of {dtypes.name(dtype)}")
+    assert_matches(result, np.sum(x.array, dtype=np.int64), torch.int64, what=f"sum of {dtypes.name(dtype)}")
 
 
 @pytest.mark.capability("dtype")
@@ -126,7 +126,7 @@ def test_sum_with_an_explicit_dtype_wraps_like_numpy(dtype, device, data):
                                      domain=(0, 255)), label="x")
     with np.errstate(over="ignore"):
         expected = np.sum(x.array, dtype=x.array.dtype)
-    assert_matches(torch.sum(x.tensor, dtype=dtype), expected, what=f"sum(dtype={dtypes.name(dtype)})")
+    assert_matches(torch.sum(x.tensor, dtype=dtype), expected, dtype, what=f"sum(dtype={dtypes.name(dtype)})")
 
 
 @pytest.mark.capability("dtype")

@@ -56,7 +56,7 @@ SAMPLE = textwrap.dedent('''
         script = repro.script(op.torch_expr, op.numpy_expr, {"x": x, "y": y}, dtype=dtype,
                               tolerance=tolerance(dtype))
         a, b = dtypes.tensor_to_numpy(x).astype(np.float64), dtypes.tensor_to_numpy(y).astype(np.float64)
-        assert_matches(eval(op.torch_expr), eval(op.numpy_expr, {"x": a, "y": b}), repro=script)
+        assert_matches(eval(op.torch_expr), eval(op.numpy_expr, {"x": a, "y": b}), dtype, repro=script)
 
 
     @pytest.mark.area("autograd")

@@ -95,7 +95,8 @@ def elements(dtype: torch.dtype, *, domain: tuple[float, float] | None = None, s
     given (bounds inclusive). With ``specials`` floats mix ordinary values
     with :func:`special_floats` (those inside the domain) and subnormals;
     without, they are finite normal numbers (and 0) only. Integers span the
-    dtype's full range unless a domain narrows it. Shrinks towards 0."""
+    dtype's full range unless a domain narrows it, and with ``specials`` meet
+    its extremes, -1, 0 and 1 often. Shrinks towards 0."""
     _check_domain(domain)
     if dtype == torch.bool:
         return st.booleans()
@@ -104,7 +105,9 @@ def elements(dtype: torch.dtype, *, domain: tuple[float, float] | None = None, s
         lo, hi = info.min, info.max
         if domain is not None:
             lo, hi = max(lo, math.ceil(domain[0])), min(hi, math.floor(domain[1]))
-        return st.integers(lo, hi)
+        # The values where integer ops wrap or trap: the dtype's extremes, -1 and 0.
+        edges = sorted({v for v in (info.min, info.max, -1, 0, 1) if lo <= v <= hi} if specials else ())
+        return st.one_of(st.integers(lo, hi), st.sampled_from(edges)) if edges else st.integers(lo, hi)
     if dtypes.is_complex(dtype):
         part = torch.float32 if dtype == torch.complex64 else torch.float64
         return st.builds(complex, elements(part, domain=domain, specials=specials),
@@ -181,15 +184,33 @@ def _with_layout(values: np.ndarray, dtype: torch.dtype, device: str, layout: st
     return make(values)
 
 
+def _clustered_elements(draw, dtype: torch.dtype, domain: tuple[float, float] | None) -> st.SearchStrategy:
+    """Elements ``offset * (1 + k * 2**-bits)`` for small integers ``k``: a
+    large offset with a spread of a few units in one of its last places, the
+    data on which a variance by ``E[x**2] - E[x]**2`` cancels to nothing."""
+    offset = draw(elements(dtype, domain=domain, specials=False).filter(lambda v: v != 0), label="offset")
+    mantissa = {torch.float16: 11, torch.bfloat16: 8, torch.float32: 24, torch.float64: 53}[dtype]
+    step = 2.0 ** -draw(st.integers(1, mantissa - 1), label="spread_bits")
+    lo, hi = domain if domain is not None else (-math.inf, math.inf)
+    carrier = np.dtype(dtypes.to_numpy(dtype)).type
+
+    def near(k: int) -> float:
+        value = float(dtypes.round_to_dtype(np.array(offset * (1 + k * step)), dtype))
+        return float(carrier(min(max(value, lo), hi)))
+
+    return st.integers(-3, 3).map(near)
+
+
 @st.composite
 def tensors(draw, dtype: torch.dtype, *, shape: tuple[int, ...] | st.SearchStrategy | None = None,
             device: str = "cpu", domain: tuple[float, float] | None = None, specials: bool = True,
-            nonzero: bool = False, layouts: Sequence[str] = LAYOUTS) -> Drawn:
+            nonzero: bool = False, layouts: Sequence[str] = LAYOUTS, clustered: bool = False) -> Drawn:
     """A tensor of ``dtype`` on ``device`` with its values as a NumPy array.
 
     ``shape`` is a fixed shape or a strategy (default :func:`shapes`);
     ``domain``/``specials`` are passed to :func:`elements` (``nonzero``
-    leaves out 0, for divisors); ``layouts`` are
+    leaves out 0, for divisors); ``clustered`` floats are, in about half the
+    draws, an offset plus a small spread (see :func:`_clustered_elements`); ``layouts`` are
     the memory layouts to draw from (see :data:`LAYOUTS`). For
     ``"expanded"`` the values are drawn for one slice and repeated along
     dim 0 (stride 0), so the values are constrained, not the test.
@@ -203,6 +224,8 @@ def tensors(draw, dtype: torch.dtype, *, shape: tuple[int, ...] | st.SearchStrat
     layout = draw(st.sampled_from(list(layouts)))
     carrier = np.dtype(dtypes.to_numpy(dtype))
     elems = elements(dtype, domain=domain, specials=specials)
+    if clustered and dtype.is_floating_point and draw(st.booleans(), label="clustered"):
+        elems = _clustered_elements(draw, dtype, domain)
     if nonzero:
         elems = elems.filter(lambda v: v != 0)
     if layout == "expanded" and len(shp) >= 1:

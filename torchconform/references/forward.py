@@ -21,3 +21,43 @@ def logsumexp(x, dim, keepdim):
 def relu(x):
     # NaN propagates, as in IEEE max with a NaN operand.
     return np.where(np.isnan(x), x, np.maximum(x, 0))
+
+
+def trunc_divide(x, y):
+    """Quotient rounded towards zero: exact for integers (``x / y`` in
+    float64 loses digits beyond 2**53), ``trunc(x / y)`` for floats."""
+    if x.dtype.kind in "biu" and np.asarray(y).dtype.kind in "biu":
+        floor = x // y
+        return np.where((floor < 0) & (floor * y != x), floor + 1, floor)
+    return np.trunc(x / y)
+
+
+def _spread(x, dim, correction, keepdim):
+    """Per slice: the sum of squared deviations from the mean (two-pass), the
+    sum of squares, and the divisor ``max(n - correction, 1)``."""
+    deviations = x - np.mean(x, axis=dim, keepdims=True)
+    squares = np.sum(np.square(deviations), axis=dim, keepdims=keepdim)
+    total = np.sum(np.square(x), axis=dim, keepdims=keepdim)
+    count = x.size if dim is None else x.shape[dim]
+    return squares, total, max(count - correction, 1)
+
+
+def variance_error_scale(x, dim, correction, keepdim, eps):
+    """Size of the rounding error of a variance computed in a dtype with
+    machine epsilon ``eps`` by a stable algorithm (two-pass or Welford):
+    first order ``sqrt(S * sum(x**2)) / (n - correction)``, the variance times
+    its condition number ``sqrt(sum(x**2) / S)`` (Chan, Golub and LeVeque,
+    "Algorithms for computing the sample variance", 1983), plus the rounded
+    mean's second-order term ``eps * sum(x**2) / (n - correction)``, which is
+    what is left for a constant slice (S = 0)."""
+    squares, total, divisor = _spread(x, dim, correction, keepdim)
+    return (np.sqrt(squares * total) + eps * total) / divisor
+
+
+def std_error_scale(x, dim, correction, keepdim, eps):
+    """The variance's error scale carried through the square root: an error
+    ``e`` in the variance moves the root by at most ``e / (std + sqrt(e))``,
+    so a constant slice's std must be 0 within a few ULPs of its value."""
+    squares, _, divisor = _spread(x, dim, correction, keepdim)
+    scale = variance_error_scale(x, dim, correction, keepdim, eps)
+    return scale / (np.sqrt(squares / divisor) + np.sqrt(eps * scale))
