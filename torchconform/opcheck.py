@@ -11,7 +11,7 @@ import pytest
 import torch
 from hypothesis import strategies as st
 
-from torchconform import dtypes, oracle, record, repro, strategies
+from torchconform import dtypes, oracle, record, repro, results, strategies
 from torchconform.references import forward
 from torchconform.tolerances import ZERO_SIGN_UNSPECIFIED, tolerance
 from torchconform.ops import OUT_DTYPES, Op
@@ -181,6 +181,7 @@ def check_op(case: OpCase) -> torch.Tensor | None:
     is not run (see :func:`crashing`); the result is then None."""
     if crashing(case):
         return None
+    results.leave_case_note(lambda: f"{case!r}\n{results.REPRO_MARKER}\n{repro_script(case)}")
     result = case.op.run_torch(*case.tensors, **case.params)
     check_result(case, result)
     device = case.tensors[0].device

@@ -242,8 +242,9 @@ _COMPLEX_DIFFERENCE_DEVIATES = (_NON_FINITE_COMPLEX_Y
 # included), or underflows below its normal range (its zero's sign then follows the formula).
 _COMPLEX_PRODUCT_OVERFLOWS = ("np.iscomplexobj(x) & (~(np.maximum(np.abs(x.real), np.abs(x.imag))"
                               " * np.maximum(np.abs(y.real), np.abs(y.imag)) <= huge)"
-                              " | np.any([(np.abs(p) < tiny) & (p != 0) for p in (x.real * y.real, x.imag * y.imag,"
-                              " x.real * y.imag, x.imag * y.real)], axis=0))")
+                              + "".join(f" | ((np.abs({p}) < tiny) & ({p} != 0))" for p in
+                                        ("x.real * y.real", "x.imag * y.imag", "x.real * y.imag", "x.imag * y.real"))
+                              + ")")
 # Elements whose exact quotient lies within a rounding of the next integer away from zero.
 _QUOTIENT_ROUNDS_UP_TO_AN_INTEGER = ("(np.round(x / y) != np.trunc(x / y))"
                                      " & (np.abs(x / y - np.round(x / y)) <= eps * np.abs(x / y))")

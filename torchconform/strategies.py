@@ -58,14 +58,14 @@ def broadcastable_shapes(num_shapes: int = 2, *, min_dims: int = 0, max_dims: in
 
 def special_floats(dtype: torch.dtype) -> list[float]:
     """The edge values every float check should meet: nan, +-inf, -0.0, the
-    smallest subnormal and normal, the largest finite, and values just
-    around 1."""
+    smallest subnormal and normal (and a few normals above it), the largest
+    finite, and values just around 1."""
     real = {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(dtype, dtype)
     info = torch.finfo(real)
     return [
         math.nan, math.inf, -math.inf, -0.0, 0.0,
         info.tiny * info.eps, -info.tiny * info.eps,  # smallest subnormals
-        info.tiny, -info.tiny, info.max, -info.max,
+        info.tiny, -info.tiny, 4 * info.tiny, info.max, -info.max,  # 4 * tiny: normal, yet lost to a flush
         1.0 + info.eps, 1.0 - info.eps / 2, -1.0,
     ]
 
