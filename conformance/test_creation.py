@@ -215,6 +215,10 @@ LINSPACE_DTYPES = [torch.float16, torch.bfloat16, torch.float32, torch.float64]
 def test_linspace_matches_numpy(dtype, device, start, end, steps):
     t = torch.linspace(start, end, steps, dtype=dtype, device=device)
     expected = np.linspace(start, end, steps)
+    if steps > 1 and end == 0 and math.copysign(1, end) < 0 and start > 0:
+        # Known deviation linspace-end-loses-negative-zero (see its example test).
+        record.note("deviation", "linspace-end-loses-negative-zero")
+        expected[-1] = 0.0
     scale = np.full(steps, max(abs(start), abs(end)))
     assert_matches(t, expected, dtype, op="linspace", scale=scale, what=f"linspace({start}, {end}, {steps})")
     if t.device.type != "cpu":
@@ -321,7 +325,8 @@ def test_bernoulli_follows_certain_probabilities(device, data):
     p = data.draw(tensors(torch.float32, device=device, domain=(0.0, 1.0)), label="p").tensor
     certain = (p == 0) | (p == 1)
     t = torch.bernoulli(p, generator=generator(device))
-    assert_matches(t[certain], tensor_to_numpy(p[certain]), torch.float32, what="bernoulli where p is 0 or 1")
+    # A draw is a count, 0 or 1: p = -0.0 gives +0 (adding 0.0 turns -0.0 into +0.0).
+    assert_matches(t[certain], tensor_to_numpy(p[certain]) + 0.0, torch.float32, what="bernoulli where p is 0 or 1")
 
 
 # -- random creation: distributions (see the module docstring for the false-alarm rate) ---------

@@ -134,3 +134,14 @@ def test_trunc_division_of_int_min_by_minus_one_wraps(device):
         f"torch.div(tensor([-2**63]), -1, rounding_mode='trunc') killed the process (exit status "
         f"{run.returncode}); NumPy wraps to -2**63\n--- standalone repro script ---\n{INT_MIN_TRUNC}")
     assert "-9223372036854775808" in run.stdout, run.stdout
+
+
+LINSPACE_END = '''\
+import numpy as np, torch
+print("torch:", torch.linspace(1.0, -0.0, 3).tolist(), "numpy:", np.linspace(1.0, -0.0, 3).tolist())
+'''
+
+
+def test_linspace_ends_exactly_at_a_negative_zero_end(device):
+    assert_matches(torch.linspace(1.0, -0.0, 3, device=device), np.linspace(1.0, -0.0, 3), torch.float32,
+                   what="linspace(1, -0.0, 3)", repro=LINSPACE_END)
