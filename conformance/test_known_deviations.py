@@ -145,3 +145,16 @@ print("torch:", torch.linspace(1.0, -0.0, 3).tolist(), "numpy:", np.linspace(1.0
 def test_linspace_ends_exactly_at_a_negative_zero_end(device):
     assert_matches(torch.linspace(1.0, -0.0, 3, device=device), np.linspace(1.0, -0.0, 3), torch.float32,
                    what="linspace(1, -0.0, 3)", repro=LINSPACE_END)
+
+
+PROD_OVERFLOW = '''\
+import torch
+x = torch.tensor([2.0] * 255 + [0.0], dtype=torch.float16)
+print("torch:", torch.prod(x).item(), "exact: 0.0")
+'''
+
+
+def test_product_with_a_zero_is_zero(device):
+    x = torch.tensor([2.0] * 255 + [0.0], dtype=torch.float16, device=device)
+    assert_matches(torch.prod(x), np.array(0.0), torch.float16, what="prod(255 x 2.0, 0.0) in float16",
+                   repro=PROD_OVERFLOW)

@@ -331,7 +331,12 @@ REDUCTIONS = [
        scale="np.mean(np.abs(x), axis=dim, keepdims=keepdim and dim is not None)"),
     Op("prod", "torch.prod(x) if dim is None else torch.prod(x, dim=dim, keepdim=keepdim)",
        "np.prod(x, dtype=np.int64 if x.dtype.kind in 'biu' else None, axis=dim, keepdims=keepdim and dim is not None)",
-       kinds=("int", "float"), domain=(-2, 2), params=_dim_params, out_dtype="accumulate", factor="prod"),
+       kinds=("int", "float"), domain=(-2, 2), params=_dim_params, out_dtype="accumulate", factor="prod",
+       # A slice holding a zero whose other factors could carry a running product past the largest
+       # finite value (no order can overflow when the product of max(|x|, 1) stays finite).
+       deviation=("prod-running-overflow-before-zero",
+                  "np.any(x == 0, axis=dim, keepdims=keepdim and dim is not None)"
+                  " & (np.prod(np.maximum(np.abs(x), 1.0), axis=dim, keepdims=keepdim and dim is not None) > huge)")),
     Op("amax", "torch.amax(x) if dim is None else torch.amax(x, dim=dim, keepdim=keepdim)",
        "np.max(x, axis=dim, keepdims=keepdim and dim is not None)", kinds=REAL, params=_dim_params, nonempty=True),
     Op("amin", "torch.amin(x) if dim is None else torch.amin(x, dim=dim, keepdim=keepdim)",
