@@ -267,7 +267,7 @@ BINARY = [
        nonzero=("y",), inplace="x.div_(y)", out="torch.div(x, y, out=out)",
        deviation=("complex-division-edge-operands",
                   f"np.iscomplexobj(y) & (({_SUBNORMAL_Y}) | ~np.isfinite(x) | ~np.isfinite(y)"
-                  " | (np.abs(y) > np.sqrt(huge)))")),
+                  " | (np.abs(y) > np.sqrt(huge)) | (np.abs(x) > np.sqrt(huge)))")),
     Op("div_floor", "torch.div(x, y, rounding_mode='floor')", "np.floor_divide(x, y)", arity=2, kinds=REAL,
        domain=_SMALL_INT, nonzero=("y",), differentiable=False),
     Op("div_trunc", "torch.div(x, y, rounding_mode='trunc')", "ref.trunc_divide(x, y)", arity=2, kinds=REAL,
@@ -361,13 +361,13 @@ REDUCTIONS = [
     Op("argmin", "torch.argmin(x, dim=dim, keepdim=keepdim)",
        "np.argmin(x, axis=dim, keepdims=keepdim)", kinds=REAL,
        params=_dim_params, nonempty=True, out_dtype="long", differentiable=False),
-    # np.var/np.std are two-pass (mean first) in float64: the reference.
+    # Two-pass (mean first) in float64 on data shifted by its first element: the reference.
     Op("var", "torch.var(x, dim=dim, correction=correction, keepdim=keepdim)",
-       "np.var(x, axis=dim, ddof=correction, keepdims=keepdim)", params=_std_params,
+       "ref.variance(x, dim, correction, keepdim)", params=_std_params,
        specials=False, domain=(-1e3, 1e3), factor="var", clustered=True,
        scale="ref.variance_error_scale(x, dim, correction, keepdim, eps)"),
     Op("std", "torch.std(x, dim=dim, correction=correction, keepdim=keepdim)",
-       "np.std(x, axis=dim, ddof=correction, keepdims=keepdim)", params=_std_params,
+       "ref.standard_deviation(x, dim, correction, keepdim)", params=_std_params,
        specials=False, domain=(-1e3, 1e3), factor="std", clustered=True,
        scale="ref.std_error_scale(x, dim, correction, keepdim, eps)"),
     Op("logsumexp", "torch.logsumexp(x, dim=dim, keepdim=keepdim)", "ref.logsumexp(x, dim, keepdim)",

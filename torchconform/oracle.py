@@ -46,10 +46,10 @@ def assert_matches(
     dtype fails. ``expected`` is the reference in float64 (or exact)
     precision; it is rounded to ``dtype`` before the comparison, so exact ops
     must agree to the bit. NaN and infinities must match by position (and
-    sign), zeros by sign where the reference is exactly zero (unless
-    ``zero_sign`` is False: an op the policy lists in
-    :data:`tolerances.ZERO_SIGN_UNSPECIFIED`), complex values part by part
-    (see :mod:`tolerances`). ``op`` names a policy factor, ``scale`` the size of
+    sign), zeros by sign where the reference is exactly zero and the op is
+    one rounding step (no ``scale``; and unless ``zero_sign`` is False: an
+    op the policy lists in :data:`tolerances.ZERO_SIGN_UNSPECIFIED`),
+    complex values part by part (see :mod:`tolerances`). ``op`` names a policy factor, ``scale`` the size of
     the op's terms. The largest ULP error is noted for the report.
     Raises ``AssertionError`` with the tolerance, the worst element and, when
     ``repro`` is given, a standalone script.
@@ -67,7 +67,8 @@ def assert_matches(
         if got.dtype != np.dtype(dtypes.to_numpy(dtype)):
             raise AssertionError(f"dtype {got.dtype} != expected {np.dtype(dtypes.to_numpy(dtype))}")
         record.note("max_ulp", ulp_error(got, want, dtype))
-        _compare(got, want, tol, scale, _exact_zeros(np.asarray(expected), want.shape, zero_sign and kind == "forward"))
+        signed = zero_sign and kind == "forward" and scale is None
+        _compare(got, want, tol, scale, _exact_zeros(np.asarray(expected), want.shape, signed))
     except AssertionError as exc:
         message = f"{header}\n{_describe_worst(got, want)}\n{exc}"
         if repro:

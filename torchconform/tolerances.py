@@ -29,7 +29,10 @@ sign of a zero result for every correctly rounded operation (``x - x`` is
 reference that is not zero but rounds to zero in the tested dtype (an
 underflow) leaves the sign to wherever the kernel underflowed, so it is not
 compared; nor is it for ops that pick one of two equal zeros
-(:data:`ZERO_SIGN_UNSPECIFIED`). An op whose zero sign differs from NumPy by
+(:data:`ZERO_SIGN_UNSPECIFIED`), nor for comparisons with a ``scale`` (ops
+of several rounding steps: reductions, ``addcmul``, ``lerp``), where the
+sign of a zero follows the order of evaluation, which neither IEEE nor
+torch's documentation fixes. An op whose zero sign differs from NumPy by
 design is a named known deviation.
 Gradients are exempt: a backward formula's zero sign follows the formula
 (``g * -0.5 * x**-1.5`` is ``-0`` for a zero cotangent), which neither IEEE

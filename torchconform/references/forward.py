@@ -61,3 +61,22 @@ def std_error_scale(x, dim, correction, keepdim, eps):
     squares, _, divisor = _spread(x, dim, correction, keepdim)
     scale = variance_error_scale(x, dim, correction, keepdim, eps)
     return scale / (np.sqrt(squares / divisor) + np.sqrt(eps * scale))
+
+
+def _shifted(x, dim):
+    """``x`` less the first element of its slice: the same variance, and a
+    constant slice becomes exact zeros (a rounded mean would leave a tiny
+    positive spread, and S / 0 would be inf where it is 0 / 0 = nan)."""
+    if x.size == 0:
+        return x
+    first = x.reshape(-1)[0] if dim is None else np.take(x, [0], axis=dim)
+    return x - first
+
+
+def variance(x, dim, correction, keepdim):
+    """Two-pass variance in float64 of the shifted data (see :func:`_shifted`)."""
+    return np.var(_shifted(x, dim), axis=dim, ddof=correction, keepdims=keepdim)
+
+
+def standard_deviation(x, dim, correction, keepdim):
+    return np.sqrt(variance(x, dim, correction, keepdim))
