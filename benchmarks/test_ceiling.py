@@ -7,18 +7,19 @@ from __future__ import annotations
 import pytest
 
 from torchconform.bench import ceilings
-from torchconform.bench.targets import TARGETS
+from torchconform.bench import runtime
+from torchconform.bench.targets import CORE_TARGETS, TARGETS
 from torchconform.bench.timing import bench
 
-PEAK_TARGETS = [pytest.param(TARGETS[t], id=t) for t in ("numpy", "cpu-1thread", "cpu-allthreads", "cuda")]
+PEAK_TARGETS = [pytest.param(TARGETS[t], id=t) for t in CORE_TARGETS]
 
 
 def _measure(benchmark, budget, target, make, kind: str, unit: str, scale: float) -> None:
-    reason = target.unavailable()
+    reason = runtime.unavailable(target)
     if reason:
         pytest.skip(reason)
     benchmark.group = f"ceiling {kind}"
-    with target.context():
+    with runtime.context(target):
         ceiling = make()
         median = bench(benchmark, ceiling.run, None, budget)
     benchmark.extra_info.update({"ceiling": kind, "target": target.name, "size": ceiling.size, "work": ceiling.work})

@@ -16,7 +16,8 @@ import torch
 from torchconform import devices
 from torchconform.bench import claims, peakmem
 from torchconform.bench.steps import NetworkCase, make_step, step_info
-from torchconform.bench.targets import ALL_THREADS, TARGETS, torch_threads
+from torchconform.bench.runtime import ALL_THREADS, context, torch_threads
+from torchconform.bench.targets import TARGETS
 from torchconform.bench.timing import Budget, bench, interleaved
 
 NETWORKS = ("two_layer", "lenet", "cifar")
@@ -74,7 +75,7 @@ def test_claim_multicore_no_faster(benchmark, budget, paired, case):
 def test_claim_gpu_50x(benchmark, budget, paired, case):
     benchmark.group = "claim gpu-50x"
     cpu_target = TARGETS["cpu-allthreads"]
-    with cpu_target.context():
+    with context(cpu_target):
         cpu = make_step(case, cpu_target, "train")
         if not devices.cuda_available():
             median = bench(benchmark, cpu.run, cpu.reset, budget)
@@ -95,7 +96,7 @@ def test_claim_small_net_little_gpu_gain(benchmark, budget, paired, quick):
     benchmark.group = "claim small-net-little-gpu-gain"
     widths = (6, 16) if quick else (6, 128)
     cpu_target = TARGETS["cpu-allthreads"]
-    with cpu_target.context():
+    with context(cpu_target):
         steps = {w: make_step(NetworkCase("cifar", "cifar", {"width": w}), cpu_target, "train") for w in widths}
         if not devices.cuda_available():
             median = bench(benchmark, steps[widths[0]].run, steps[widths[0]].reset, budget)
@@ -120,7 +121,7 @@ def test_claim_freezing_speeds_training(benchmark, budget, paired, case):
     # one thread: the comparison is about autograd's work, not thread scheduling
     benchmark.group = "claim freezing-speeds-training"
     target = TARGETS["cpu-1thread"]
-    with target.context():
+    with context(target):
         full = make_step(case, target, "train", FREEZE_BATCH)
         frozen = make_step(case, target, "train", FREEZE_BATCH, frozen=True)
         if benchmark.disabled:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from torchconform.bench.steps import make_step, network_cases, step_info
+from torchconform.bench import runtime
 from torchconform.bench.targets import MAIN_TARGETS, TARGETS
 from torchconform.bench.timing import bench, cuda_event_times, spread
 
@@ -23,20 +24,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     quick = metafunc.config.getoption("quick")
     params = []
     for case in network_cases():
-        names = [t for t in MAIN_TARGETS if not (quick and t == "numpy-float64")]
-        names += ["compile-cpu"] if case.id in COMPILED else []
+        names = [t for t in MAIN_TARGETS if not (quick and TARGETS[t].dtype == "float64")]
+        names += [t for t, target in TARGETS.items() if target.opt_in and case.id in COMPILED]
         params += [pytest.param(case, TARGETS[name], id=f"{case.id}-{name}") for name in names]
     metafunc.parametrize("case, target", params)
 
 
 def _time_step(benchmark, budget, pytestconfig, case, target, kind: str) -> None:
-    if target.compile and not pytestconfig.getoption("compile"):
+    if target.opt_in and not pytestconfig.getoption("compile"):
         pytest.skip("torch.compile target is opt-in: pass --compile")
-    reason = target.unavailable()
+    reason = runtime.unavailable(target)
     if reason:
         pytest.skip(reason)
     benchmark.group = f"{case.id} {kind}"
-    with target.context():
+    with runtime.context(target):
         step = make_step(case, target, kind)
         median = bench(benchmark, step.run, step.reset, budget)
         benchmark.extra_info.update(step_info(case.id, target, kind, step, median,

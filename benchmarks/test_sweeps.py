@@ -16,14 +16,14 @@ from __future__ import annotations
 import pytest
 
 from torchconform.bench.steps import NetworkCase, make_step, step_info
-from torchconform.bench.targets import TARGETS, Target, torch_threads, usable_cores
+from torchconform.bench.runtime import context, torch_threads, unavailable, usable_cores
+from torchconform.bench.targets import CORE_TARGETS, TARGETS, Target
 from torchconform.bench.timing import bench
 
 #: Each sweep point gets this share of --benchmark-max-time: there are many.
 SHARE = 0.5
 NETWORKS = ("two_layer", "lenet", "cifar")
 QUICK_NETWORKS = ("lenet",)
-TIMED = ("numpy", "cpu-1thread", "cpu-allthreads", "cuda")
 AXES = {
     # name: (full points, quick points)
     "batch": ((1, 2, 4, 20, 64, 200, 1024), (1, 64)),
@@ -42,16 +42,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     networks = QUICK_NETWORKS if config.getoption("quick") else NETWORKS
     if name == "test_batch_sweep":
         params = [pytest.param(NetworkCase(net, net), TARGETS[t], b, id=f"{net}-{t}-b{b}")
-                  for net in networks for t in TIMED for b in _points(config, "batch")]
+                  for net in networks for t in CORE_TARGETS for b in _points(config, "batch")]
         metafunc.parametrize("case, target, x", params)
     elif name == "test_width_sweep":
         params = [pytest.param(NetworkCase("two_layer", "two_layer", {"hidden": h}), TARGETS[t], h,
                                id=f"two_layer-{t}-hidden{h}")
-                  for t in TIMED for h in _points(config, "width")]
+                  for t in CORE_TARGETS for h in _points(config, "width")]
         metafunc.parametrize("case, target, x", params)
     elif name == "test_conv_width_sweep":
         params = [pytest.param(NetworkCase("cifar", "cifar", {"width": w}), TARGETS[t], w, id=f"cifar-{t}-width{w}")
-                  for t in TIMED if t != "numpy" for w in _points(config, "conv_width")]
+                  for t in CORE_TARGETS if TARGETS[t].backend == "torch" for w in _points(config, "conv_width")]
         metafunc.parametrize("case, target, x", params)
     elif name == "test_thread_sweep":
         params = [pytest.param(NetworkCase(net, net), kind, n, id=f"{net}-{kind}-threads{n}")
@@ -61,11 +61,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def _sweep(benchmark, budget, case: NetworkCase, target: Target, kind: str, axis: str, x: int,
            batch: int | None = None) -> None:
-    reason = target.unavailable()
+    reason = unavailable(target)
     if reason:
         pytest.skip(reason)
     benchmark.group = f"{axis} sweep: {case.spec_name} {kind}"
-    with target.context():
+    with context(target):
         step = make_step(case, target, kind, batch)
         median = bench(benchmark, step.run, step.reset, budget.scaled(SHARE))
         benchmark.extra_info.update(step_info(case.spec_name, target, kind, step, median, sweep=axis, x=x,

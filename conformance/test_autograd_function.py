@@ -11,7 +11,8 @@ from hypothesis import assume, given, strategies as st
 
 from torchconform import oracle
 from torchconform.gradcheck import (
-    GRAD_DTYPES, MAX_SIDE, Domain, GradCase, check_first_order, cotangents, same_on_cpu, smooth_tensors,
+    FINITE_DIFFERENCES, GRAD_DTYPES, MAX_SIDE, Domain, GradCase, check_first_order, cotangents, same_on_cpu,
+    smooth_tensors,
 )
 from torchconform.networks.learning_pytorch import MyReLU  # the seed's Function, shared with the zoo
 from torchconform.references import nn as nn_ref
@@ -27,8 +28,9 @@ def test_my_relu_gradient_matches_finite_differences(device, data):
     x = data.draw(smooth_tensors(data.draw(DTYPE, label="dtype"), data.draw(shapes(max_side=MAX_SIDE)), device,
                                  Domain(avoid=(0.0,))), label="x")
     # No closed form given: the reference is central differences of NumPy relu.
-    case = GradCase("MyReLU", MyReLU.apply, nn_ref.relu, [x], x.tensor.dtype, text="MyReLU.apply(x)")
-    oracle.assert_matches(MyReLU.apply(x.tensor), nn_ref.relu(x.array.astype(np.float64)), case.dtype, what="MyReLU forward")
+    case = GradCase("MyReLU", MyReLU.apply, nn_ref.relu, [x], x.tensor.dtype, FINITE_DIFFERENCES,
+                    text="MyReLU.apply(x)")
+    oracle.assert_matches(MyReLU.apply(x.tensor), nn_ref.relu(x.array.astype(np.float64)), x.tensor.dtype, what="MyReLU forward")
     check_first_order(case, data.draw(cotangents(case, device), label="g"))
 
 
@@ -70,8 +72,8 @@ def test_two_layer_net_with_my_relu_matches_numpy_backprop(device, data):
     pred_terms = 2 * (np.abs(hidden) @ np.abs(b2) + np.abs(target))
     scale_w2 = np.abs(hidden).T @ pred_terms
     scale_w1 = np.abs(a).T @ (pred_terms @ np.abs(b2).T)
-    oracle.assert_matches(grad_w2, hidden.T @ grad_pred, dtype, kind="gradient", op="matmul", scale=scale_w2,
+    oracle.assert_matches(grad_w2, hidden.T @ grad_pred, x.tensor.dtype, kind="gradient", op="matmul", scale=scale_w2,
                           what="w2.grad of the seed's MyReLU net")
-    oracle.assert_matches(grad_w1, a.T @ grad_pre, dtype, kind="gradient", op="matmul", scale=scale_w1,
+    oracle.assert_matches(grad_w1, a.T @ grad_pre, x.tensor.dtype, kind="gradient", op="matmul", scale=scale_w1,
                           what="w1.grad of the seed's MyReLU net")
     same_on_cpu(weight_grads, [x.tensor, w1.tensor, w2.tensor, y.tensor], [grad_w1, grad_w2], "MyReLU net weight grads")

@@ -12,7 +12,8 @@ import torch.func as tf
 from hypothesis import given, strategies as st
 
 from torchconform import oracle, record
-from torchconform.gradcheck import GRAD_DTYPES, MAX_SIDE, Domain, check_derivatives, same_on_cpu, smooth_tensors
+from torchconform.gradcheck import GRAD_DTYPES, MAX_SIDE, check_derivatives, same_on_cpu, smooth_tensors
+from torchconform.ops import FINITE_DIFFERENCES, TABLE, Derivatives, Op
 from torchconform.references import finite_diff
 from torchconform.references import nn as nn_ref
 from torchconform.strategies import LAYOUTS, shapes
@@ -23,44 +24,21 @@ DTYPE = st.sampled_from(GRAD_DTYPES)
 _SHAPES = shapes(max_side=MAX_SIDE)
 
 
-def _sig(x):
-    return nn_ref.sigmoid(x)
+#: The cube is not an op-table row; it gets the same record, outside the table.
+CUBE = Op("cube", "x ** 3", "x ** 3", grad=FINITE_DIFFERENCES,
+          derivatives=Derivatives((lambda x: 3 * x ** 2, lambda x: 6 * x, lambda x: 6.0)))
+#: Rows with closed forms of their higher derivatives (``Op.derivatives``).
+HIGHER_ORDER = [op for op in TABLE.values() if op.derivatives] + [CUBE]
 
 
-def _th(x):
-    return np.tanh(x)
-
-
-#: name -> (torch function, domain, op factor, [f', f'', f'''], sizes of their terms).
-#: The scales are the closed forms with every term made positive: autograd
-#: builds each derivative from the same products and sums.
-DERIVATIVES = {
-    "square": (lambda t: t ** 2, Domain(), None, [lambda x: 2 * x, lambda x: 2.0, lambda x: 0.0], None),
-    "cube": (lambda t: t ** 3, Domain(), None, [lambda x: 3 * x ** 2, lambda x: 6 * x, lambda x: 6.0], None),
-    "exp": (torch.exp, Domain(), None, [np.exp] * 3, None),
-    "sin": (torch.sin, Domain(), None, [np.cos, lambda x: -np.sin(x), lambda x: -np.cos(x)], [lambda x: 1.0] * 3),
-    "log": (torch.log, Domain((0.1, 5.0)), None,
-            [lambda x: 1 / x, lambda x: -1 / x ** 2, lambda x: 2 / x ** 3], None),
-    "tanh": (torch.tanh, Domain(), "special",
-             [lambda x: 1 - _th(x) ** 2, lambda x: -2 * _th(x) * (1 - _th(x) ** 2),
-              lambda x: -2 * (1 - _th(x) ** 2) * (1 - 3 * _th(x) ** 2)],
-             [lambda x: 1 + _th(x) ** 2, lambda x: 2 * np.abs(_th(x)) * (1 + _th(x) ** 2),
-              lambda x: 2 * (1 + _th(x) ** 2) * (1 + 3 * _th(x) ** 2)]),
-    "sigmoid": (torch.sigmoid, Domain(), "special",
-                [lambda x: _sig(x) * (1 - _sig(x)), lambda x: _sig(x) * (1 - _sig(x)) * (1 - 2 * _sig(x)),
-                 lambda x: _sig(x) * (1 - _sig(x)) * (1 - 6 * _sig(x) + 6 * _sig(x) ** 2)],
-                [lambda x: _sig(x) * (1 + _sig(x)), lambda x: _sig(x) * (1 + _sig(x)) * (1 + 2 * _sig(x)),
-                 lambda x: _sig(x) * (1 + _sig(x)) * (1 + 6 * _sig(x) + 6 * _sig(x) ** 2)]),
-}
-
-
-@pytest.mark.parametrize("name", DERIVATIVES)
+@pytest.mark.parametrize("op", HIGHER_ORDER, ids=lambda op: op.name)
 @given(data=st.data())
-def test_derivatives_up_to_third_order_match_closed_forms(name, device, data):
-    fn, domain, factor, closed, scales = DERIVATIVES[name]
+def test_derivatives_up_to_third_order_match_closed_forms(op, device, data):
+    domain = op.gradient_domain.domain(0)
     x = data.draw(smooth_tensors(data.draw(DTYPE, label="dtype"), data.draw(_SHAPES, label="shape"), device, domain),
                   label="x")
-    check_derivatives(fn, x, closed, name=name, factor=factor, scales=scales)
+    check_derivatives(op.run_torch, x, op.derivatives.forms, name=op.name, factor=op.factor,
+                      scales=op.derivatives.scales)
 
 
 @given(data=st.data())

@@ -15,16 +15,9 @@ from torchconform.networks.checks import (
     check_gradients,
     check_training,
     make_pair,
-    single_threaded,
 )
 
-pytestmark = pytest.mark.area("networks")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    with single_threaded():
-        yield
+pytestmark = [pytest.mark.area("networks"), pytest.mark.usefixtures("one_thread")]
 
 DTYPES = [torch.float64, torch.float32]
 TRAINING_BATCH = 8

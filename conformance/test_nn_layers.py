@@ -7,13 +7,10 @@ what layer bugs hide in, so Hypothesis draws and shrinks them directly; the
 values are standard normal from a drawn seed, as layer arithmetic has no
 special-value structure worth shrinking element by element.
 
-Products and sums are judged against the size of their terms: for a layer that
-is linear in each argument the terms of the output (and of each gradient) are
-the same computation on absolute values, which is the ``scale`` passed on.
+Products and sums are judged against the size of their terms, which the
+references of :mod:`torchconform.references.nn_expected` return with each value
+and gradient; :mod:`torchconform.nncheck` runs torch and compares.
 """
-
-import copy
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -23,74 +20,13 @@ from hypothesis import assume, given, strategies as st
 from torch import nn
 
 from torchconform import dtypes, oracle
-from torchconform.networks.checks import single_threaded
-from torchconform.references import nn as ref
+from torchconform.nncheck import Case, WithParams, check, rounded, run
+from torchconform.references import nn as ref, nn_expected as expected
 
-pytestmark = pytest.mark.area("nn")
+pytestmark = [pytest.mark.area("nn"), pytest.mark.usefixtures("one_thread")]
 
 DTYPES = [torch.float32, torch.float64]
 seeds = st.integers(0, 2**32 - 1)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    with single_threaded():
-        yield
-
-
-def rounded(a: np.ndarray, dtype: torch.dtype) -> np.ndarray:
-    """``a`` as ``dtype`` holds it, widened back to float64 for the reference."""
-    return np.asarray(a).astype(dtypes.to_numpy(dtype)).astype(np.float64)
-
-
-@dataclass
-class Run:
-    out: torch.Tensor
-    grads: list
-    inputs: list  # the values torch saw, in float64
-    g: np.ndarray  # the upstream gradient, in float64
-    dtype: torch.dtype  # the dtype the test asked for: of the output and every gradient
-
-
-def run(fn, arrays, dtype, device, seed) -> Run:
-    """Call ``fn`` on leaf tensors holding ``arrays`` and back-propagate a
-    random upstream gradient; off CPU, replay on CPU and compare. A module
-    ``fn`` is copied to CPU before the call, so the replay starts from the
-    same state (BatchNorm's running statistics) and leaves the original alone."""
-    on_cpu = None
-    if torch.device(device).type != "cpu":
-        cpu_fn = copy.deepcopy(fn).cpu() if isinstance(fn, nn.Module) else fn
-        on_cpu = run(cpu_fn, arrays, dtype, "cpu", seed)
-    inputs = [rounded(a, dtype) for a in arrays]
-    leaves = [torch.tensor(a, dtype=dtype, device=device, requires_grad=True) for a in inputs]
-    out = fn(*leaves)
-    g = rounded(np.random.default_rng(seed).standard_normal(out.shape), dtype)
-    out.backward(torch.tensor(g, dtype=dtype, device=device))
-    result = Run(out.detach(), [leaf.grad for leaf in leaves], inputs, g, dtype)
-    if on_cpu is not None:
-        oracle.assert_device_matches_cpu(result.out, on_cpu.out, op="matmul")
-        for got, want in zip(result.grads, on_cpu.grads):
-            oracle.assert_device_matches_cpu(got, want, kind="gradient", op="matmul")
-    return result
-
-
-class WithParams(nn.Module):
-    """Runs ``module``'s own forward with the tensors passed after the input as
-    its parameters (in ``named_parameters()`` order), so their gradients are
-    the leaves' gradients."""
-
-    def __init__(self, module: nn.Module):
-        super().__init__()
-        self.inner = module
-        self.names = [n for n, _ in module.named_parameters()]
-
-    def forward(self, x, *params):
-        return torch.func.functional_call(self.inner, dict(zip(self.names, params)), (x,))
-
-
-def check_grads(r: Run, expected, scales, names, *, op="matmul"):
-    for got, want, scale, name in zip(r.grads, expected, scales, names):
-        oracle.assert_matches(got, want, r.dtype, kind="gradient", op=op, scale=scale, what=f"d/d{name}")
 
 
 def normal(rng, *shape):
@@ -110,12 +46,8 @@ def test_linear_matches_numpy(dtype, device, lead, fin, fout, bias, seed):
     arrays = [normal(rng, *lead, fin), normal(rng, fout, fin)] + ([normal(rng, fout)] if bias else [])
     r = run(WithParams(layer).to(device, dtype), arrays, dtype, device, seed)
     x, w, b = r.inputs[0], r.inputs[1], (r.inputs[2] if bias else None)
-    absb = None if b is None else np.abs(b)
-    oracle.assert_matches(r.out, ref.linear(x, w, b), dtype, op="matmul", scale=ref.linear(np.abs(x), np.abs(w), absb),
-                          what=f"Linear({fin}, {fout}, bias={bias})")
-    want = ref.linear_backward(r.g, x, w, bias)
-    scales = ref.linear_backward(np.abs(r.g), np.abs(x), np.abs(w), bias)
-    check_grads(r, want, scales, ["x", "weight", "bias"])
+    check(r, expected.linear(x, w, b, r.g), dtype, op="matmul", grad_op="matmul",
+          what=f"Linear({fin}, {fout}, bias={bias})")
 
 
 # --------------------------------------------------------------------------- Conv2d
@@ -147,12 +79,7 @@ def test_conv2d_matches_numpy(dtype, device, cfg, seed):
     r = run(WithParams(layer).to(device, dtype), arrays, dtype, device, seed)
     x, w = r.inputs[:2]
     b = r.inputs[2] if cfg["bias"] else None
-    absb = None if b is None else np.abs(b)
-    oracle.assert_matches(r.out, ref.conv2d(x, w, b, **hyper), dtype, op="matmul",
-                          scale=ref.conv2d(np.abs(x), np.abs(w), absb, **hyper), what=f"{layer}")
-    want = ref.conv2d_backward(r.g, x, w, has_bias=cfg["bias"], **hyper)
-    scales = ref.conv2d_backward(np.abs(r.g), np.abs(x), np.abs(w), has_bias=cfg["bias"], **hyper)
-    check_grads(r, want, scales, ["x", "weight", "bias"])
+    check(r, expected.conv2d(x, w, b, r.g, **hyper), dtype, op="matmul", grad_op="matmul", what=f"{layer}")
 
 
 # --------------------------------------------------------------------------- pooling
@@ -190,11 +117,7 @@ def test_max_pool2d_matches_numpy(dtype, device, cfg, seed):
     layer = nn.MaxPool2d(**hyper)
     x = normal(np.random.default_rng(seed), *cfg["shape"], *cfg["hw"])
     r = run(layer, [x], dtype, device, seed)
-    want, argmax = ref.max_pool2d(r.inputs[0], **hyper)
-    oracle.assert_matches(r.out, want, dtype, what=f"{layer}")
-    # overlapping windows add up several upstream gradients
-    grad = ref.max_pool2d_backward(r.g, x.shape, argmax)
-    check_grads(r, [grad], [ref.max_pool2d_backward(np.abs(r.g), x.shape, argmax)], ["x"], op="sum")
+    check(r, expected.max_pool2d(r.inputs[0], r.g, **hyper), dtype, grad_op="sum", what=f"{layer}")
 
 
 @pytest.mark.capability("forward")
@@ -220,61 +143,31 @@ def test_avg_pool2d_matches_numpy(dtype, device, cfg, include_pad, divisor, seed
     layer = nn.AvgPool2d(**hyper)
     x = normal(np.random.default_rng(seed), *cfg["shape"], *cfg["hw"])
     r = run(layer, [x], dtype, device, seed)
-    oracle.assert_matches(r.out, ref.avg_pool2d(r.inputs[0], **hyper), dtype, op="mean",
-                          scale=ref.avg_pool2d(np.abs(r.inputs[0]), **hyper), what=f"{layer}")
-    grad = ref.avg_pool2d_backward(r.g, x.shape, **hyper)
-    check_grads(r, [grad], [ref.avg_pool2d_backward(np.abs(r.g), x.shape, **hyper)], ["x"], op="mean")
+    check(r, expected.avg_pool2d(r.inputs[0], r.g, **hyper), dtype, op="mean", grad_op="mean", what=f"{layer}")
 
 
 # --------------------------------------------------------------------------- activations
 
 
-def _softmax_scales(x, y, g, log):
-    """Terms of log_softmax's ``x - max - log(sum)`` (the log of a sum near 1
-    has an absolute error of the sum's relative error, hence the 1); softmax's
-    ``exp(x - max)`` amplifies the rounding of ``x - max`` by its size; the
-    VJPs subtract a weighted sum of ``g`` from ``g``."""
-    shifted = x - x.max(axis=-1, keepdims=True)
-    lse = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-    p = np.exp(y) if log else y
-    forward = np.abs(shifted) + lse + 1 if log else y * (1 + np.abs(shifted))
-    backward = np.abs(g) + p * np.abs(g).sum(axis=-1, keepdims=True) if log else \
-        p * (np.abs(g) + (np.abs(g) * p).sum(axis=-1, keepdims=True))
-    return forward, backward
-
-
-ACTIVATIONS = ["ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax"]
+#: One row per activation: the module and its reference (see :class:`~torchconform.nncheck.Case`).
+#: Softmax sums over the last axis, hence the "sum" policy factor.
+ACTIVATIONS = {case.name: case for case in [
+    Case("ReLU", nn.ReLU(), expected.relu),
+    Case("Sigmoid", nn.Sigmoid(), expected.sigmoid),
+    Case("Tanh", nn.Tanh(), expected.tanh),
+    Case("Softmax", nn.Softmax(dim=-1), expected.softmax, op="sum", grad_op="sum"),
+    Case("LogSoftmax", nn.LogSoftmax(dim=-1), expected.log_softmax, op="sum", grad_op="sum"),
+]}
 
 
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
-@pytest.mark.parametrize("name", ACTIVATIONS)
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
 @given(shape=st.lists(st.integers(1, 6), min_size=1, max_size=3), magnitude=st.sampled_from([1.0, 30.0, 1e3]),
        seed=seeds)
 def test_activation_matches_numpy(name, dtype, device, shape, magnitude, seed):
     # large inputs check the stable forms: no overflow of exp, no 0/0 in softmax
-    x = magnitude * normal(np.random.default_rng(seed), *shape)
-    layer = getattr(nn, name)(**({"dim": -1} if "Softmax" in name else {}))
-    r = run(layer, [x], dtype, device, seed)
-    x, g = r.inputs[0], r.g
-    scale = gscale = None
-    # sigmoid and tanh differentiate through their output: 1 - y (or 1 - y*y)
-    # cancels near saturation, so the terms |g| y (1 + y) and |g| (1 + y*y) bound the error
-    if name == "ReLU":
-        want, grad = ref.relu(x), ref.relu_backward(g, x)
-    elif name == "Sigmoid":
-        want = ref.sigmoid(x)
-        grad, gscale = ref.sigmoid_backward(g, want), np.abs(g) * want * (1 + want)
-    elif name == "Tanh":
-        want = np.tanh(x)
-        grad, gscale = ref.tanh_backward(g, want), np.abs(g) * (1 + want * want)
-    else:
-        log = name == "LogSoftmax"
-        want = ref.log_softmax(x) if log else ref.softmax(x)
-        grad = ref.log_softmax_backward(g, want) if log else ref.softmax_backward(g, want)
-        scale, gscale = _softmax_scales(x, want, g, log)
-    oracle.assert_matches(r.out, want, dtype, op="sum" if "Softmax" in name else None, scale=scale, what=name)
-    check_grads(r, [grad], [gscale], ["x"], op="sum" if "Softmax" in name else None)
+    ACTIVATIONS[name].check([magnitude * normal(np.random.default_rng(seed), *shape)], dtype, device, seed)
 
 
 # --------------------------------------------------------------------------- Flatten
@@ -322,19 +215,8 @@ def test_batch_norm_training_matches_numpy(dtype, device, cfg, seed):
         r = run(call, arrays, dtype, device, seed + step)
         x = r.inputs[0]
         gamma, beta = (r.inputs[1], r.inputs[2]) if cfg["affine"] else (None, None)
-        want, cache, rm, rv = ref.batch_norm_train(x, gamma, beta, rm, rv, cfg["momentum"], cfg["eps"])
-        xhat, inv, axes, shape = cache
-        scale = (np.abs(x) + np.abs(x.mean(axis=axes, keepdims=True))) * inv.reshape(shape)
-        if cfg["affine"]:
-            scale = scale * np.abs(gamma).reshape(shape) + np.abs(beta).reshape(shape)
-        oracle.assert_matches(r.out, want, dtype, op="var", scale=scale, what=f"{layer} train step {step}")
-        grads = ref.batch_norm_train_backward(r.g, gamma, cache)
-        # d/dx subtracts two batch means from g: its terms are each taken in absolute value
-        g_hat = np.abs(r.g) * (1 if gamma is None else np.abs(gamma).reshape(shape))
-        gx_terms = (g_hat + g_hat.mean(axis=axes, keepdims=True)
-                    + np.abs(xhat) * (g_hat * np.abs(xhat)).mean(axis=axes, keepdims=True)) * inv.reshape(shape)
-        scales = [gx_terms, (np.abs(r.g) * np.abs(xhat)).sum(axis=axes), np.abs(r.g).sum(axis=axes)]
-        check_grads(r, grads, scales, ["x", "weight", "bias"], op="var")
+        want, rm, rv = expected.batch_norm_train(x, gamma, beta, r.g, rm, rv, cfg["momentum"], cfg["eps"])
+        check(r, want, dtype, op="var", grad_op="var", what=f"{layer} train step {step}")
         arrays = [3 + 2 * normal(rng, *cfg["shape"])] + arrays[1:]
     oracle.assert_matches(layer.running_mean, rm, dtype, op="var", scale=np.abs(rm) + 3, what="running_mean")
     oracle.assert_matches(layer.running_var, rv, dtype, op="var", what="running_var")
@@ -355,15 +237,8 @@ def test_batch_norm_eval_uses_running_statistics(dtype, device, cfg, seed):
     arrays = [normal(rng, *cfg["shape"])] + ([normal(rng, c), normal(rng, c)] if cfg["affine"] else [])
     r = run(WithParams(layer).to(device, dtype), arrays, dtype, device, seed)
     gamma, beta = (r.inputs[1], r.inputs[2]) if cfg["affine"] else (None, None)
-    x = r.inputs[0]
-    bshape = (1, c) + (1,) * (x.ndim - 2)
-    want = ref.batch_norm_eval(x, gamma, beta, rm, rv, cfg["eps"])
-    inv = (1 / np.sqrt(rv + cfg["eps"])).reshape(bshape)
-    scale = (np.abs(x) + np.abs(rm).reshape(bshape)) * inv * (1 if gamma is None else np.abs(gamma).reshape(bshape))
-    oracle.assert_matches(r.out, want, dtype, scale=scale + (0 if beta is None else np.abs(beta).reshape(bshape)),
-                          op="var", what=f"{layer} eval")
-    gx = r.g * inv * (1 if gamma is None else gamma.reshape(bshape))
-    oracle.assert_matches(r.grads[0], gx, dtype, kind="gradient", what="d/dx in eval")
+    want = expected.batch_norm_eval(r.inputs[0], gamma, beta, r.g, rm, rv, cfg["eps"])
+    check(r, want, dtype, op="var", what=f"{layer} eval")
     np.testing.assert_array_equal(dtypes.tensor_to_numpy(layer.running_mean), rm.astype(dtypes.to_numpy(dtype)),
                                   err_msg="eval mode must leave the running mean alone")
 

@@ -16,21 +16,15 @@ import pytest
 import torch
 from hypothesis import given, strategies as st
 
-from torchconform import dtypes, oracle
-from torchconform.networks.checks import single_threaded
+from torchconform import compat, dtypes, oracle
+from torchconform.nncheck import rounded
 from torchconform.references import nn as ref
 
-pytestmark = pytest.mark.area("optim")
+pytestmark = [pytest.mark.area("optim"), pytest.mark.usefixtures("one_thread")]
 
 DTYPES = [torch.float32, torch.float64]
 STEPS = 4
 seeds = st.integers(0, 2**32 - 1)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    with single_threaded():
-        yield
 
 
 def _nesterov_needs_plain_momentum(kw):
@@ -66,10 +60,6 @@ FUSED = {"SGD", "Adam", "AdamW", "Adagrad"}
 CASES = [pytest.param(name, impl, dtype, id=f"{name}-{impl}-{dtypes.name(dtype)}")
          for name in HYPER for impl in IMPLEMENTATIONS if impl != "fused" or name in FUSED
          for dtype in DTYPES if dtype == torch.float64 or impl == "for-loop"]
-
-
-def rounded(a, dtype):
-    return np.asarray(a).astype(dtypes.to_numpy(dtype)).astype(np.float64)
 
 
 @st.composite
@@ -114,6 +104,8 @@ def run_steps(groups, make_optimizer, plan, dtype, device, seed, what):
 @pytest.mark.parametrize("name, impl, dtype", CASES)
 @given(data=st.data(), seed=seeds)
 def test_optimizer_follows_its_update_rule(name, impl, dtype, device, data, seed):
+    if impl == "fused":
+        compat.require(f"fused-{name}", device)
     hyper = data.draw(HYPER[name], label="hyper")
     shapes = data.draw(st.lists(st.lists(st.integers(1, 4), max_size=2).map(tuple), min_size=1, max_size=3),
                        label="shapes")
@@ -132,6 +124,7 @@ def test_optimizer_follows_its_update_rule(name, impl, dtype, device, data, seed
 @pytest.mark.capability("optim")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 def test_fused_sgd_takes_a_parameter_whose_first_gradient_comes_late(dtype, device):
+    compat.require("fused-SGD", device)
     # step 1: only the first parameter has a gradient (and gets a momentum
     # buffer); step 2: both have one. The for-loop SGD handles this.
     hyper = {"lr": 0.1, "momentum": 0.9}

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from torchconform.gradcheck import (
-    GradCase, check_accumulation, check_derivatives, check_first_order, check_hook_scales_gradient, check_linearity,
-    check_weighting, op_case,
+    FINITE_DIFFERENCES, GradCase, check_accumulation, check_derivatives, check_first_order, check_hook_scales_gradient,
+    check_linearity, check_weighting, op_case,
 )
 from torchconform.ops import TABLE
 from torchconform.references import nn as nn_ref
@@ -97,7 +97,8 @@ def test_first_order_reports_a_wrong_gradient_against_finite_differences(monkeyp
 def test_first_order_reports_a_wrong_custom_function():
     """The seed's MyReLU with the mask inverted, against NumPy differences."""
     relu = wrong_backward(lambda x: x.clamp(min=0), lambda x, g: g * (x < 0))
-    case = GradCase("MyReLU", relu, nn_ref.relu, [drawn(X)], torch.float64, text="MyReLU.apply(x)")
+    case = GradCase("MyReLU", relu, nn_ref.relu, [drawn(X)], torch.float64, FINITE_DIFFERENCES,
+                    text="MyReLU.apply(x)")
     with pytest.raises(AssertionError, match="MyReLU"):
         check_first_order(case, drawn(G))
 

@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from torchconform import deviations
-from torchconform.ops import TABLE
 
 pytestmark = pytest.mark.area("deviations")
 
@@ -87,10 +86,3 @@ def test_each_shipped_deviation_names_an_existing_test(dev):
     module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
     function = name.split("[")[0]
     assert "*" in function or callable(getattr(module, function, None)), f"{dev.id}: no test {name} in {path}"
-
-
-@pytest.mark.parametrize("op", [op for op in TABLE.values() if op.deviation or op.crash], ids=lambda op: op.name)
-def test_every_op_table_deviation_is_in_the_file(op):
-    for dev_id, _ in op.deviations + ((op.crash,) if op.crash else ()):
-        assert dev_id in {d.id for d in SHIPPED}, f"op {op.name} names an unknown deviation {dev_id}"
-

@@ -16,7 +16,9 @@ import torch
 import torch.nn.functional as F
 
 from conformance import test_module_api, test_nn_init, test_nn_layers, test_nn_losses, test_optim
+from torchconform import nncheck
 from torchconform.networks import ZOO, OptimSpec, checks
+from torchconform.references import nn_expected as expected
 
 
 def inner(test):
@@ -207,3 +209,28 @@ def test_load_state_dict_that_aliases_fails(monkeypatch):
     monkeypatch.setattr(torch.nn.Module, "load_state_dict", aliasing_load)
     with pytest.raises(AssertionError, match="copy into the existing parameters"):
         test_module_api.test_load_state_dict_copies_values_and_checks_keys("cpu")
+
+
+# --------------------------------------------------------------------------- the nn engine
+
+
+def test_a_result_of_the_wrong_dtype_fails_the_engine():
+    # the expected dtype is the inputs' dtype, not whatever torch returned
+    case = nncheck.Case("ReLU", lambda x: torch.relu(x).double(), expected.relu)
+    with pytest.raises(AssertionError, match=r"(?s)ReLU.*dtype float64 != expected float32"):
+        case.check([np.ones((2, 3))], torch.float32, "cpu", 0)
+
+
+def test_a_wrong_gradient_fails_the_engine():
+    class Doubled(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return torch.tanh(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            return 2 * g
+
+    case = nncheck.Case("Tanh", Doubled.apply, expected.tanh)
+    with pytest.raises(AssertionError, match="Tanh: d/dx"):
+        case.check([np.linspace(-1, 1, 6)], torch.float64, "cpu", 0)

@@ -15,7 +15,7 @@ import pytest
 import torchconform
 from torchconform import deviations, environment, results
 from torchconform.report import build_conformance
-from torchconform.report.data import SCHEMA, jsonable, write_json
+from torchconform.resultsfile import SCHEMA, jsonable, write_json
 from torchconform.results import parse_failure, parse_hypothesis_statistics
 
 pytest_plugins = ["pytester"]

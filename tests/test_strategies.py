@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from torchconform import dtypes, strategies
+from torchconform import dtypes, gradcheck, strategies
 
 pytestmark = pytest.mark.area("strategies")
 
@@ -157,12 +157,47 @@ def test_no_specials_means_finite_and_normal(value):
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: strategies.shapes(min_dims=-1), "need 0 <= min_dims <= max_dims"),
+    (lambda: strategies.shapes(min_dims=-1), "min_dims=-1: expected a non-negative int"),
     (lambda: strategies.shapes(min_dims=3, max_dims=2), "need 0 <= min_dims <= max_dims"),
     (lambda: strategies.elements(torch.float32, domain=(1.0, -1.0)), "lower bound must not exceed the upper"),
     (lambda: strategies.dtypes_for("cpu", kinds=("quaternion",)), "no dtype of kinds"),
-    (lambda: strategies.tensors(torch.float32, layouts=["diagonal"]).example(), "unknown layout 'diagonal'"),
-], ids=["negative-dims", "inverted-dims", "inverted-domain", "unknown-kind", "unknown-layout"])
-def test_bad_arguments_are_refused_clearly(make, message):
+    (lambda: strategies.tensors(torch.float32, layouts=["diagonal"]), "unknown layout 'diagonal'"),
+    (lambda: strategies.shapes(min_side=3, max_side=2), "need min_side <= max_side"),
+    (lambda: strategies.shapes(max_side=-1), "max_side=-1"),
+    (lambda: strategies.shapes(max_dims=2.5), "max_dims=2.5"),
+    (lambda: strategies.broadcastable_shapes(0), "num_shapes=0"),
+    (lambda: strategies.broadcastable_shapes(2, min_dims=3, max_dims=1), "need 0 <= min_dims <= max_dims"),
+    (lambda: strategies.elements("float32"), "dtype='float32': expected a torch.dtype"),
+    (lambda: strategies.elements(torch.float32, domain=(0, "1")), "domain=\\(0, '1'\\)"),
+    (lambda: strategies.tensors(np.float32), "expected a torch.dtype"),
+    (lambda: strategies.tensors(torch.float32, domain=(2.0, 1.0)), "lower bound must not exceed"),
+    (lambda: strategies.tensors(torch.float32, shape=(2, -1)), "shape=\\(2, -1\\)"),
+    (lambda: strategies.tensors(torch.float32, layouts="contiguous"), "layouts='contiguous'"),
+    (lambda: strategies.dtypes_for("cpu", kinds="float"), "kinds='float'"),
+    (lambda: gradcheck.smooth_tensors(torch.int64, (2,), "cpu"), "expected a floating-point torch.dtype"),
+    (lambda: gradcheck.smooth_tensors(torch.float32, (2,), "cpu", unique=True, layouts=["expanded"]), "layouts=\\[\\]"),
+], ids=["negative-dims", "inverted-dims", "inverted-domain", "unknown-kind", "unknown-layout", "inverted-sides",
+        "negative-side", "float-dims", "no-shapes", "inverted-broadcast-dims", "dtype-name", "domain-not-numbers",
+        "numpy-dtype", "tensors-inverted-domain", "negative-side-in-shape", "layouts-a-string", "kinds-a-string",
+        "smooth-integer-dtype", "smooth-no-layout-left"])
+def test_bad_arguments_are_refused_clearly_before_any_draw(make, message):
+    # No .example(): the error comes when the strategy is built, as in hypothesis.extra.numpy.
     with pytest.raises(InvalidArgument, match=message):
         make()
+
+
+@pytest.mark.parametrize("requested, shape, recorded", [
+    ("transposed", (3,), "contiguous"), ("transposed", (2, 3), "transposed"), ("sliced", (), "contiguous"),
+    ("sliced", (2,), "sliced"), ("expanded", (), "contiguous"), ("expanded", (2, 2), "expanded"),
+    ("channels_last", (2, 3), "contiguous"), ("channels_last", (1, 2, 2, 2), "channels_last"),
+])
+def test_drawn_records_the_layout_really_applied(requested, shape, recorded):
+    for strategy in (strategies.tensors(torch.float32, shape=shape, layouts=[requested]),
+                     gradcheck.smooth_tensors(torch.float32, shape, "cpu", layouts=[requested])):
+        drawn = find(strategy, lambda d: True, settings=SEARCH)
+        assert drawn.layout == recorded, (requested, shape, drawn)
+
+
+@given(strategies.tensors(torch.float32))
+def test_a_tensor_recorded_as_contiguous_is_contiguous(drawn):
+    assert drawn.layout != "contiguous" or drawn.tensor.is_contiguous(), drawn

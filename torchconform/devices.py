@@ -19,10 +19,12 @@ class DeviceError(ValueError):
 
 
 def cuda_available() -> bool:
+    """Whether this torch build sees a CUDA device."""
     return torch.cuda.is_available()
 
 
 def default_devices() -> list[str]:
+    """The devices checked when none is asked for: ``["cpu"]``, plus ``"cuda"`` when available."""
     return ["cpu", "cuda"] if cuda_available() else ["cpu"]
 
 

@@ -57,6 +57,8 @@ def name(dtype: torch.dtype) -> str:
 
 
 def from_name(text: str) -> torch.dtype:
+    """``"float32"`` -> ``torch.float32`` (the inverse of :func:`name`).
+    Raises ``ValueError`` for a name that is not a torch dtype."""
     dtype = getattr(torch, text, None)
     if not isinstance(dtype, torch.dtype):
         raise ValueError(f"unknown dtype {text!r}")
@@ -64,19 +66,24 @@ def from_name(text: str) -> torch.dtype:
 
 
 def to_numpy(dtype: torch.dtype) -> type:
-    """The NumPy type a tensor of ``dtype`` becomes on the bridge."""
+    """The NumPy type a tensor of ``dtype`` becomes on the bridge (bfloat16,
+    which NumPy lacks, becomes float32). Raises ``KeyError`` for a dtype
+    outside :data:`ALL_DTYPES`."""
     return _TO_NUMPY[dtype]
 
 
 def is_exact(dtype: torch.dtype) -> bool:
+    """Whether ``dtype`` is bool or an integer dtype (compared exactly)."""
     return dtype in EXACT_DTYPES
 
 
 def is_float(dtype: torch.dtype) -> bool:
+    """Whether ``dtype`` is a real floating-point dtype (float16, bfloat16, float32, float64)."""
     return dtype in FLOAT_DTYPES
 
 
 def is_complex(dtype: torch.dtype) -> bool:
+    """Whether ``dtype`` is complex64 or complex128."""
     return dtype in COMPLEX_DTYPES
 
 

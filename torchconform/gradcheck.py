@@ -1,8 +1,10 @@
 """Gradient checks: the engine behind the autograd conformance tests.
 
-It draws differentiable inputs away from kinks and domain edges, wraps a
-function of tensors with its NumPy twin and (when one exists) its closed-form
-VJP as a :class:`GradCase`, and checks torch's autograd against NumPy:
+It draws differentiable inputs away from kinks and domain edges (where the
+op-table row's gradient domain says), wraps a function of tensors with its
+NumPy twin and its gradient reference (a closed-form VJP, or central
+differences where the row chose them) as a :class:`GradCase`, and checks
+torch's autograd against NumPy:
 
 * :func:`check_first_order`: ``autograd.grad`` and ``backward(gradient=g)``
   against the VJP (or central differences), off CPU also against CPU;
@@ -27,9 +29,11 @@ import hypothesis.extra.numpy as hnp
 import numpy as np
 import torch
 from hypothesis import assume, strategies as st
+from hypothesis.errors import InvalidArgument
 
 from torchconform import dtypes, oracle, record, strategies
-from torchconform.ops import Op
+from torchconform.ops.gradient import FINITE_DIFFERENCES, MARGIN, TINY, Domain, FiniteDifferences, Smooth
+from torchconform.ops.record import Op
 from torchconform.references import finite_diff, vjp
 from torchconform.strategies import Drawn
 
@@ -38,100 +42,21 @@ from torchconform.strategies import Drawn
 #: for the nn area, not a question of the derivative being right.
 GRAD_DTYPES = (torch.float32, torch.float64)
 
-#: How far inputs stay from a kink, a domain edge or each other (where a
-#: relation between inputs is a kink): 20 to 70 times the finite-difference
-#: step (see torchconform.references.finite_diff).
-MARGIN = 0.05
-
 #: Small shapes keep central differences (one column per input element) cheap
 #: while still reaching 4-d (channels_last) tensors and size-0/size-1 dims.
 MAX_DIMS, MAX_SIDE = 4, 3
 
-#: Smallest non-zero magnitude drawn for a differentiable input (see Domain.allows).
-TINY = 1e-4
-
-
-@dataclass(frozen=True)
-class Domain:
-    """Where a differentiable input is drawn: inclusive bounds, and points
-    (kinks, poles) it keeps :data:`MARGIN` away from."""
-
-    bounds: tuple[float, float] = (-3.0, 3.0)
-    avoid: tuple[float, ...] = ()
-
-    def allows(self, v: float) -> bool:
-        # Values below TINY (subnormals, the smallest normals) make products
-        # in backward formulas underflow: a question of forward precision,
-        # which the op-table forward tests own, not of the derivative.
-        return (v == 0 or abs(v) >= TINY) and all(abs(v - k) > MARGIN for k in self.avoid)
-
-
-@dataclass(frozen=True)
-class Smooth:
-    """Where an op-table row is differentiable: one :class:`Domain` per input,
-    pairs of inputs that must differ elementwise by :data:`MARGIN` (ties of
-    ``maximum`` and ``clamp``), ``distinct`` values (no ties for reductions
-    picking an extreme), a minimum rank and dimension size, and a NumPy predicate the
-    forward result must meet (e.g. a positive standard deviation).
-    ``full_first`` names a known deviation that keeps the first input at the
-    broadcast result shape (the report notes the deviation on every case)."""
-
-    domains: tuple[Domain, ...] = (Domain(),)
-    apart: tuple[tuple[int, int], ...] = ()
-    distinct: bool = False
-    min_dims: int = 0
-    min_side: int = 0
-    valid: Callable[[np.ndarray], bool] | None = None
-    full_first: str | None = None
-
-    def domain(self, i: int) -> Domain:
-        return self.domains[min(i, len(self.domains) - 1)]
-
-
-_POSITIVE = Domain((0.1, 5.0))
-_UNIT = Domain((-0.9, 0.9))
-_NONZERO = Domain(avoid=(0.0,))
-
-#: Per op-table row, where its gradient is checked (rows without an entry:
-#: every input in [-3, 3], narrowed to the row's own domain).
-SMOOTH: dict[str, Smooth] = {
-    **{name: Smooth((_POSITIVE,)) for name in ("log", "log2", "log10", "sqrt", "rsqrt")},
-    "log1p": Smooth((Domain((-0.9, 5.0)),)),
-    "acosh": Smooth((Domain((1.1, 5.0)),)),
-    **{name: Smooth((_UNIT,)) for name in ("asin", "acos", "atanh")},
-    "tan": Smooth((Domain((-1.3, 1.3)),)),
-    **{name: Smooth((_NONZERO,)) for name in ("abs", "relu", "reciprocal")},
-    "frac": Smooth((Domain(avoid=tuple(float(k) for k in range(-3, 4))),)),
-    "div": Smooth((Domain(), _NONZERO)),
-    "pow": Smooth((_POSITIVE, Domain())),
-    "atan2": Smooth((_NONZERO, Domain())),  # x = 0 with y < 0 is the branch cut
-    "addcdiv": Smooth((Domain(), Domain(), _NONZERO)),
-    "maximum": Smooth(apart=((0, 1),)),
-    "minimum": Smooth(apart=((0, 1),)),
-    "clamp": Smooth((Domain(), Domain((-2.0, -0.2)), Domain((0.2, 2.0))), apart=((0, 1), (0, 2)),
-                    full_first="clamp-backward-broadcast-input"),
-    "prod": Smooth((Domain((-2.0, 2.0)),)),
-    "amax": Smooth(distinct=True),
-    "amin": Smooth(distinct=True),
-    **{name: Smooth(distinct=True, min_dims=1) for name in ("max_values", "min_values")},  # need a dim
-    "logsumexp": Smooth(min_dims=1),
-    "var": Smooth(min_side=2, valid=lambda out: bool(np.all(np.isfinite(out)))),
-    # Central differences need the spread well above their step.
-    "std": Smooth(distinct=True, min_side=2, valid=lambda out: bool(np.all(np.isfinite(out)) and np.all(out > 0.1))),
-}
-
-
-def _from_row(op: Op) -> Smooth:
-    """A row without an entry: its own domain (if any) within [-3, 3]."""
-    if op.domain is None:
-        return Smooth()
-    lo, hi = Domain().bounds
-    return Smooth((Domain((max(lo, op.domain[0]), min(hi, op.domain[1]))),))
+#: Where inputs are drawn is a fact of each row (:mod:`torchconform.ops.gradient`); re-exported for tests.
+__all__ = ["FINITE_DIFFERENCES", "GRAD_DTYPES", "MARGIN", "MAX_DIMS", "MAX_SIDE", "TINY", "Domain", "GradCase", "Smooth",
+           "check_accumulation", "check_derivatives", "check_first_order", "check_hook_scales_gradient",
+           "check_linearity", "check_weighting", "cotangents", "differentiable_rows", "op_case", "op_grad_cases",
+           "same_on_cpu", "smooth_tensors"]
 
 
 def differentiable_rows(table: dict[str, Op]) -> list[Op]:
-    """Rows autograd tests consider: differentiable, defined on floats."""
-    return [op for op in table.values() if op.differentiable and "float" in op.kinds]
+    """Rows autograd tests consider: those with a gradient reference (every
+    one is defined on floats; :class:`~torchconform.ops.record.Op` checks)."""
+    return [op for op in table.values() if op.differentiable]
 
 
 # ----------------------------------------------------------------- drawing
@@ -142,21 +67,35 @@ def _from_values(values: np.ndarray, dtype: torch.dtype, device: str, layout: st
     return strategies._with_layout(values, dtype, device, layout)
 
 
-@st.composite
-def smooth_tensors(draw, dtype: torch.dtype, shape: tuple[int, ...], device: str, domain: Domain = Domain(), *,
-                   unique: bool = False, layouts: Sequence[str] = strategies.LAYOUTS) -> Drawn:
-    """A tensor of ``dtype`` with values in ``domain`` (no special values, no
-    kink within :data:`MARGIN`), in a drawn layout. ``unique`` values leave
-    out the ``expanded`` layout, whose repeated rows are ties."""
+def smooth_tensors(dtype: torch.dtype, shape: tuple[int, ...], device: str, domain: Domain = Domain(), *,
+                   unique: bool = False, layouts: Sequence[str] = strategies.LAYOUTS) -> st.SearchStrategy:
+    """Draws a :class:`~torchconform.strategies.Drawn` tensor of the float
+    ``dtype`` and ``shape`` on ``device`` with values in ``domain`` (no special
+    values, no kink within :data:`MARGIN`), in a drawn layout (the one really
+    applied is recorded). ``unique`` values leave out the ``expanded``
+    layout, whose repeated rows are ties. Raises ``InvalidArgument`` at once
+    for a dtype that is not a float ``torch.dtype``, a bad shape, an unknown
+    layout, or no layout left."""
+    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise InvalidArgument(f"dtype={dtype!r}: expected a floating-point torch.dtype")
+    if not strategies._is_shape(shape):
+        raise InvalidArgument(f"shape={shape!r}: expected a tuple of non-negative ints")
+    strategies._check_layouts(layouts)
     if unique:
         layouts = [layout for layout in layouts if layout != "expanded"]
+        strategies._check_layouts(layouts)
+    return _smooth_tensors(dtype, tuple(shape), device, domain, unique, layouts)
+
+
+@st.composite
+def _smooth_tensors(draw, dtype, shape, device, domain, unique, layouts) -> Drawn:
     layout = draw(st.sampled_from(list(layouts)), label="layout")
     if layout == "expanded" and shape:
         row = draw(_arrays(dtype, (1,) + tuple(shape[1:]), domain, False))
         values = np.broadcast_to(row, shape).copy()
     else:
         values = draw(_arrays(dtype, tuple(shape), domain, unique))
-    return Drawn(_from_values(values, dtype, device, layout), values, layout)
+    return Drawn(_from_values(values, dtype, device, layout), values, strategies.applied_layout(layout, len(shape)))
 
 
 @functools.lru_cache(maxsize=None)
@@ -173,9 +112,11 @@ class GradCase:
 
     ``torch_fn`` takes the tensors of ``inputs`` (any other operand, such as a
     target or an index, is closed over and follows the inputs' device);
-    ``numpy_fn`` takes their float64 values. ``vjp`` is a closed-form VJP
-    from :mod:`torchconform.references.vjp` taking ``(g, *arrays)``; without
-    one the reference is central differences of ``numpy_fn``.
+    ``numpy_fn`` takes their float64 values. ``vjp`` is the gradient
+    reference, always given: a closed-form VJP from
+    :mod:`torchconform.references.vjp` taking ``(g, *arrays)``, or
+    :data:`~torchconform.ops.gradient.FINITE_DIFFERENCES` for central
+    differences of ``numpy_fn``.
     """
 
     name: str
@@ -183,7 +124,7 @@ class GradCase:
     numpy_fn: Callable[..., np.ndarray]
     inputs: list[Drawn]
     dtype: torch.dtype
-    vjp: Callable | None = None
+    vjp: Callable | FiniteDifferences
     factor: str | None = None
     text: str = ""
     names: tuple[str, ...] = field(default=tuple("xyz"))
@@ -196,24 +137,29 @@ class GradCase:
         printer.text(repr(self))
 
     def arrays(self) -> list[np.ndarray]:
+        """The inputs' values as float64 arrays (the references' inputs)."""
         return [d.array.astype(np.float64) for d in self.inputs]
 
     def output(self) -> np.ndarray:
+        """The NumPy forward result at :meth:`arrays` (float64)."""
         return np.asarray(self.numpy_fn(*self.arrays()), dtype=np.float64)
 
     @property
     def kind(self) -> str:
-        return "gradient" if self.vjp is not None else "finite_difference"
+        """The tolerance kind of the comparison: "gradient" against a
+        closed-form VJP, "finite_difference" against central differences."""
+        return "finite_difference" if isinstance(self.vjp, FiniteDifferences) else "gradient"
 
     def reference(self, g: np.ndarray) -> list[vjp.Grad]:
         """The ``g``-weighted gradient of every input, in NumPy (``g`` in the
         shape of torch's output, as :func:`cotangents` draws it)."""
         g = np.asarray(g, dtype=np.float64).reshape(self.output().shape)
-        if self.vjp is not None:
-            return self.vjp(g, *self.arrays())
-        return finite_diff.vjp(self.numpy_fn, self.arrays(), g)
+        if isinstance(self.vjp, FiniteDifferences):
+            return finite_diff.vjp(self.numpy_fn, self.arrays(), g)
+        return self.vjp(g, *self.arrays())
 
     def tensors(self) -> list[torch.Tensor]:
+        """The drawn input tensors (layout and device as drawn)."""
         return [d.tensor for d in self.inputs]
 
     def leaves(self) -> list[torch.Tensor]:
@@ -222,15 +168,20 @@ class GradCase:
 
 
 def op_case(op: Op, inputs: list[Drawn], params: dict, dtype: torch.dtype) -> GradCase:
-    """The :class:`GradCase` of an op-table row called with ``params``."""
-    rule = vjp.OPS.get(op.name)
+    """The :class:`GradCase` of a differentiable op-table row called with
+    ``params``: its gradient reference is the row's closed-form VJP, or
+    central differences where the row chose ``FINITE_DIFFERENCES``. Raises
+    ``ValueError`` for a row without a gradient."""
+    rule = op.grad
+    if rule is None:
+        raise ValueError(f"op {op.name!r} has no gradient reference (grad=None)")
     return GradCase(
         name=op.name,
         torch_fn=lambda *t: op.run_torch(*t, **params),
         numpy_fn=lambda *a: op.run_numpy(*a, **params),
         inputs=inputs,
         dtype=dtype,
-        vjp=None if rule is None else (lambda g, *a: rule(g, *a, **params)),
+        vjp=rule if isinstance(rule, FiniteDifferences) else (lambda g, *a: rule(g, *a, **params)),
         factor=op.factor,
         text=f"{op.torch} with {params}" if params else op.torch,
     )
@@ -240,8 +191,8 @@ def op_case(op: Op, inputs: list[Drawn], params: dict, dtype: torch.dtype) -> Gr
 def op_grad_cases(draw, op: Op, dtype: torch.dtype, device: str) -> GradCase:
     """Inputs for a differentiable row where its derivative exists: shapes
     as the op-table tests draw them (broadcasting included, up to 4-d), values
-    per :data:`SMOOTH`."""
-    smooth = SMOOTH.get(op.name) or _from_row(op)
+    in the row's gradient domain (:attr:`~torchconform.ops.record.Op.gradient_domain`)."""
+    smooth = op.gradient_domain
     min_side = max(smooth.min_side, 1 if op.nonempty else 0)
     if op.arity == 1:
         shapes = [draw(strategies.shapes(min_dims=smooth.min_dims, min_side=min_side, max_dims=MAX_DIMS,
@@ -255,7 +206,7 @@ def op_grad_cases(draw, op: Op, dtype: torch.dtype, device: str) -> GradCase:
             record.note("deviation", smooth.full_first)
     inputs = [draw(smooth_tensors(dtype, shape, device, smooth.domain(i), unique=smooth.distinct), label=name)
               for i, (name, shape) in enumerate(zip("xyz", shapes))]
-    params = draw(op.params(shapes[0] if op.arity == 1 else shapes, dtype), label="params") if op.params else {}
+    params = draw(op.params(tuple(shapes), dtype), label="params") if op.params else {}
     for i, j in smooth.apart:
         a, b = np.broadcast_arrays(inputs[i].array.astype(np.float64), inputs[j].array.astype(np.float64))
         assume(np.all(np.abs(a - b) > MARGIN))

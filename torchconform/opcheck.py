@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from torchconform import dtypes, oracle, record, repro, results, strategies
 from torchconform.references import forward
 from torchconform.tolerances import ZERO_SIGN_UNSPECIFIED, tolerance
-from torchconform.ops import OUT_DTYPES, Op
+from torchconform.ops.record import OUT_DTYPES, Op
 
 
 #: The dtype matrix of the op-table tests: every float dtype (each has its own
@@ -29,7 +29,8 @@ FORM_DTYPES = (torch.int64, torch.bfloat16, torch.float32, torch.complex64)
 
 
 def op_dtype_params(ops, dtype_matrix=DTYPES) -> list:
-    """``pytest.param(op, dtype)`` for every row and every dtype of a kind it is checked on."""
+    """``pytest.param(op, dtype, id="name-dtype")`` for every row of ``ops`` and
+    every dtype of ``dtype_matrix`` of a kind the row is checked on."""
     return [
         pytest.param(op, dtype, id=f"{op.name}-{dtypes.name(dtype)}")
         for op in ops for dtype in dtype_matrix if strategies.kind_of(dtype) in op.kinds
@@ -44,7 +45,13 @@ def require_dtype(dtype: torch.dtype, device: str) -> None:
 
 @dataclass
 class OpCase:
-    """Drawn inputs and parameters for one call of an op."""
+    """Drawn inputs and parameters for one call of an op-table row.
+
+    op: the row; inputs: one :class:`~torchconform.strategies.Drawn` per input
+    (``x``, ``y``, ``z``); params: keyword arguments of both expressions;
+    dtype: the input dtype. ``originals`` keeps clones of the inputs as drawn
+    (an in-place form overwrites the first one).
+    """
 
     op: Op
     inputs: list[strategies.Drawn]
@@ -65,19 +72,25 @@ class OpCase:
 
     @property
     def tensors(self) -> list[torch.Tensor]:
+        """The input tensors, bound to ``x``, ``y``, ``z`` in order."""
         return [d.tensor for d in self.inputs]
 
     def reference_arrays(self) -> list[np.ndarray]:
+        """The inputs as NumPy arrays of the reference dtype (float64/complex128,
+        or the exact integer type; see :func:`torchconform.dtypes.reference_dtype`)."""
         return [d.array.astype(dtypes.reference_dtype(self.dtype)) for d in self.inputs]
 
     @property
     def expected_dtype(self) -> torch.dtype:
+        """The result dtype the row's ``out_dtype`` rule gives for the input dtype."""
         return OUT_DTYPES[self.op.out_dtype](self.dtype)
 
     def expected(self) -> np.ndarray:
+        """The NumPy reference result (reference dtype, the result's shape)."""
         return np.asarray(self.op.run_numpy(*self.reference_arrays(), **self.params))
 
-    def scale(self):
+    def scale(self) -> np.ndarray | None:
+        """The size of the op's terms (float64), or ``None`` (see :meth:`Op.error_scale`)."""
         eps = 0.0 if dtypes.is_exact(self.dtype) else float(torch.finfo(self.dtype).eps)
         return self.op.error_scale(*self.reference_arrays(), eps=eps, **self.params)
 
@@ -85,10 +98,11 @@ class OpCase:
 @st.composite
 def op_cases(draw, op: Op, dtype: torch.dtype, device: str, *, result_shaped_first: bool = False,
              layouts=strategies.LAYOUTS) -> OpCase:
-    """Inputs for ``op``: one shape (unary) or mutually broadcastable shapes,
-    values in the op's domain (integers over their dtype's whole range:
-    integer arithmetic wraps alike in torch and NumPy), each input in its own
-    drawn layout.
+    """Draws an :class:`OpCase` of ``op`` on ``dtype`` and ``device``: one shape
+    (unary) or mutually broadcastable shapes, values in the op's domain
+    (integers over their dtype's whole range: integer arithmetic wraps alike
+    in torch and NumPy), each input in its own layout drawn from ``layouts``,
+    and the row's params (drawn for the tuple of input shapes).
     ``result_shaped_first`` gives the first input the broadcast result shape,
     as an in-place call requires."""
     min_side = 1 if op.nonempty else 0
@@ -107,7 +121,7 @@ def op_cases(draw, op: Op, dtype: torch.dtype, device: str, *, result_shaped_fir
              label=name)
         for name, shape in zip("xyz", shapes)
     ]
-    params = draw(op.params(shapes[0] if op.arity == 1 else shapes, dtype), label="params") if op.params else {}
+    params = draw(op.params(tuple(shapes), dtype), label="params") if op.params else {}
     return OpCase(op, inputs, params, dtype)
 
 
@@ -128,17 +142,20 @@ def crashing(case: OpCase) -> bool:
     the caller must not run torch."""
     if case.op.crash is None:
         return False
-    (mask,) = case.op.deviating(case.reference_arrays(), dtypes.name(case.dtype), rules=(case.op.crash,),
+    (mask,) = case.op.deviating(case.reference_arrays(), dtypes.name(case.dtype), only=(case.op.crash,),
                                 **_limits(case.dtype), **case.params).values()
     if np.any(mask):
-        record.note("deviation", case.op.crash[0])
+        record.note("deviation", case.op.crash.id)
         return True
     return False
 
 
 def check_result(case: OpCase, result: torch.Tensor, *, what: str = "") -> None:
     """``result`` (of any form of the op: functional, in-place, out=) equals
-    the NumPy reference, except on elements the op's known deviations cover."""
+    the NumPy reference in value (nan/inf by position and sign, signed
+    zeros) and dtype, within the tolerance policy, except on elements the
+    op's known deviations cover. Raises ``AssertionError`` naming ``what``
+    with the worst element and a standalone repro script."""
     expected = case.expected()
     masks = case.op.deviating(case.reference_arrays(), dtypes.name(case.dtype), **_limits(case.dtype), **case.params)
     for dev_id, mask in masks.items():
@@ -177,8 +194,9 @@ def repro_script(case: OpCase) -> str:
 
 def check_op(case: OpCase) -> torch.Tensor | None:
     """Run the functional form and check it against NumPy, and, off CPU,
-    against the same call on CPU. A case the op's ``crash`` deviation covers
-    is not run (see :func:`crashing`); the result is then None."""
+    against the same call on CPU; returns torch's result. A case the op's
+    ``crash`` deviation covers is not run (see :func:`crashing`): the result
+    is then None. Raises ``AssertionError`` as :func:`check_result` does."""
     if crashing(case):
         return None
     results.leave_case_note(lambda: f"{case!r}\n{results.REPRO_MARKER}\n{repro_script(case)}")

@@ -11,21 +11,29 @@ import os
 
 import pytest
 import torch
-from hypothesis import HealthCheck, settings
 
 from torchconform import deviations, devices, record
 
-pytest_plugins = ["torchconform.results"]
+try:
+    from hypothesis import HealthCheck, settings
+except ModuleNotFoundError:
+    # The benchmarks (the `bench` extra) draw no examples and do not install
+    # Hypothesis; they still need --device and the device fixture from here.
+    settings = None
 
-# Registered at import, before Hypothesis' own plugin loads a profile.
-# "ci" replaces Hypothesis' built-in profile of that name on purpose: ours is
-# picked explicitly with --hypothesis-profile ci (Hypothesis auto-loads its
-# own when a CI variable is set).
-_COMMON = dict(deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.register_profile("ci", derandomize=True, database=None, max_examples=15, **_COMMON)
-settings.register_profile("dev", max_examples=40, **_COMMON)
-settings.register_profile("thorough", max_examples=400, **_COMMON)
+pytest_plugins = ["torchconform.compat", "torchconform.sharding", "torchconform.results", "torchconform.nncheck"]
+
 PROFILES = ("ci", "dev", "thorough")
+if settings is not None:
+    # Registered at import, before Hypothesis' own plugin loads a profile.
+    # "ci" replaces Hypothesis' built-in profile of that name on purpose: ours is
+    # picked explicitly with --hypothesis-profile ci (Hypothesis auto-loads its
+    # own when a CI variable is set).
+    _COMMON = dict(deadline=None, print_blob=True,
+                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    settings.register_profile("ci", derandomize=True, database=None, max_examples=15, **_COMMON)
+    settings.register_profile("dev", max_examples=40, **_COMMON)
+    settings.register_profile("thorough", max_examples=400, **_COMMON)
 DEFAULT_PROFILE = "dev"
 
 
@@ -45,9 +53,9 @@ def pytest_configure(config: pytest.Config) -> None:
     except devices.DeviceError as exc:
         raise pytest.UsageError(str(exc)) from None
     profile = config.getoption("hypothesis_profile", None)
-    if profile is None:
+    if settings is not None and profile is None:
         settings.load_profile(DEFAULT_PROFILE)
-    elif profile not in PROFILES and profile not in settings._profiles:
+    elif settings is not None and profile not in PROFILES and profile not in settings._profiles:
         raise pytest.UsageError(f"unknown Hypothesis profile {profile!r}: choose one of {', '.join(PROFILES)}")
     workers = getattr(config, "workerinput", {}).get("workercount")
     if workers:
@@ -65,7 +73,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     cuda = f"cuda {torch.version.cuda}" if torch.version.cuda else "no cuda build"
     return [
         f"torchconform: torch {torch.__version__} ({cuda}), devices {', '.join(config._torchconform_devices)}, "
-        f"hypothesis profile {settings._current_profile}",
+        f"hypothesis profile {settings._current_profile if settings else '(Hypothesis not installed)'}",
     ]
 
 

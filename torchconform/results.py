@@ -30,7 +30,8 @@ from typing import Any
 
 import pytest
 
-from torchconform.report.data import SCHEMA, write_json
+from torchconform import sharding
+from torchconform.resultsfile import SCHEMA, write_json
 
 #: The user_properties key carrying a case's markers and parameters from the worker.
 META_KEY = "torchconform"
@@ -387,6 +388,9 @@ class Recorder:
             reasons.append("selected by test id")
         if self.open:
             reasons.append(f"{len(self.open)} case(s) did not finish")
+        shard = sharding.current(self.config)
+        if shard is not None and shard.count > 1:
+            reasons.append(f"shard {shard}")
         return reasons
 
     def document(self, session: pytest.Session, exitstatus: int) -> dict[str, Any]:
@@ -409,6 +413,7 @@ class Recorder:
                 "hypothesis_profile": getattr(settings, "_current_profile", None),
                 "devices": getattr(self.config, "_torchconform_devices", None),
                 "unused_deviations": getattr(self.config, "_torchconform_unused_deviations", []),
+                "shard": shard.as_dict() if (shard := sharding.current(self.config)) else None,
             },
             "deviations": [asdict(d) for d in known],
             "totals": dict(Counter(r["outcome"] for r in self.records)),

@@ -32,34 +32,83 @@ LAYOUTS = ("contiguous", "transposed", "sliced", "expanded", "channels_last")
 
 MAX_SIDE = 5
 
+#: Dtype kinds, as op-table rows and :func:`dtypes_for` name them.
+KINDS = ("bool", "int", "float", "complex")
+
+
+#: The most dimensions a drawn shape may have (Hypothesis' array limit).
+MAX_DIMS = 32
+
 
 def _check_domain(domain: tuple[float, float] | None) -> None:
-    if domain is not None and not domain[0] <= domain[1]:
+    if domain is None:
+        return
+    if not (isinstance(domain, tuple) and len(domain) == 2
+            and all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in domain)):
+        raise InvalidArgument(f"domain={domain!r}: expected a (low, high) tuple of numbers or None")
+    if not domain[0] <= domain[1]:
         raise InvalidArgument(f"domain={domain!r}: lower bound must not exceed the upper bound")
 
 
+def _check_dtype(dtype) -> None:
+    if not isinstance(dtype, torch.dtype):
+        raise InvalidArgument(f"dtype={dtype!r}: expected a torch.dtype such as torch.float32")
+
+
+def _check_dims_and_sides(min_dims, max_dims, min_side, max_side) -> None:
+    for name, value in (("min_dims", min_dims), ("max_dims", max_dims), ("min_side", min_side),
+                        ("max_side", max_side)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise InvalidArgument(f"{name}={value!r}: expected a non-negative int")
+    if not min_dims <= max_dims <= MAX_DIMS:
+        raise InvalidArgument(f"need 0 <= min_dims <= max_dims <= {MAX_DIMS}, got {min_dims}, {max_dims}")
+    if min_side > max_side:
+        raise InvalidArgument(f"need min_side <= max_side, got {min_side}, {max_side}")
+
+
+def _is_shape(shape) -> bool:
+    return (isinstance(shape, (tuple, list)) and
+            all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0 for n in shape))
+
+
+def _check_layouts(layouts: Sequence[str]) -> None:
+    if isinstance(layouts, str) or not layouts:
+        raise InvalidArgument(f"layouts={layouts!r}: expected a non-empty sequence of names from {LAYOUTS}")
+    for layout in layouts:
+        if layout not in LAYOUTS:
+            raise InvalidArgument(f"unknown layout {layout!r}; expected one of {LAYOUTS}")
+
+
 def shapes(*, min_dims: int = 0, max_dims: int = 4, min_side: int = 0, max_side: int = MAX_SIDE) -> st.SearchStrategy:
-    """Tensor shapes, including 0-d (``()``) and 0-size dimensions by default.
-    Shrinks towards ``()``."""
-    if min_dims < 0 or max_dims < min_dims:
-        raise InvalidArgument(f"need 0 <= min_dims <= max_dims, got {min_dims}, {max_dims}")
+    """Tensor shapes (tuples of ints) with ``min_dims..max_dims`` dimensions of
+    ``min_side..max_side`` elements each, including 0-d (``()``) and 0-size
+    dimensions by default. Shrinks towards ``()``. Raises ``InvalidArgument``
+    naming a negative or non-int argument, ``min_dims > max_dims`` or
+    ``min_side > max_side``."""
+    _check_dims_and_sides(min_dims, max_dims, min_side, max_side)
     return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
 
 
 def broadcastable_shapes(num_shapes: int = 2, *, min_dims: int = 0, max_dims: int = 4, min_side: int = 0,
                          max_side: int = MAX_SIDE) -> st.SearchStrategy:
     """Mutually broadcastable shape tuples: draws ``BroadcastableShapes(input_shapes,
-    result_shape)`` so the test knows the expected result shape. Shrinks
-    towards all shapes ``()``."""
+    result_shape)`` (``num_shapes`` input shapes) so the test knows the
+    expected result shape. Shrinks towards all shapes ``()``. Raises
+    ``InvalidArgument`` as :func:`shapes` does, and for ``num_shapes < 1``."""
+    if not isinstance(num_shapes, int) or isinstance(num_shapes, bool) or num_shapes < 1:
+        raise InvalidArgument(f"num_shapes={num_shapes!r}: expected an int >= 1")
+    _check_dims_and_sides(min_dims, max_dims, min_side, max_side)
     return hnp.mutually_broadcastable_shapes(
         num_shapes=num_shapes, min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
     )
 
 
 def special_floats(dtype: torch.dtype) -> list[float]:
-    """The edge values every float check should meet: nan, +-inf, -0.0, the
-    smallest subnormal and normal (and a few normals above it), the largest
-    finite, and values just around 1."""
+    """The edge values every float check should meet, as Python floats
+    representable in ``dtype`` (a float or complex dtype; for complex, of its
+    parts): nan, +-inf, -0.0, 0.0, the smallest subnormal and normal (and a
+    few normals above it), the largest finite, and values just around 1.
+    Raises ``TypeError`` for a non-float dtype (``torch.finfo``)."""
     real = {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(dtype, dtype)
     info = torch.finfo(real)
     return [
@@ -96,7 +145,10 @@ def elements(dtype: torch.dtype, *, domain: tuple[float, float] | None = None, s
     with :func:`special_floats` (those inside the domain) and subnormals;
     without, they are finite normal numbers (and 0) only. Integers span the
     dtype's full range unless a domain narrows it, and with ``specials`` meet
-    its extremes, -1, 0 and 1 often. Shrinks towards 0."""
+    its extremes, -1, 0 and 1 often. Shrinks towards 0.
+    Raises ``InvalidArgument`` for a ``dtype`` that is not a ``torch.dtype``
+    or a malformed or inverted ``domain``."""
+    _check_dtype(dtype)
     _check_domain(domain)
     if dtype == torch.bool:
         return st.booleans()
@@ -127,9 +179,14 @@ def elements(dtype: torch.dtype, *, domain: tuple[float, float] | None = None, s
     return st.one_of(ordinary, st.sampled_from(extremes)) if extremes else ordinary
 
 
-def dtypes_for(device: str, kinds: Sequence[str] = ("bool", "int", "float", "complex")) -> st.SearchStrategy:
-    """Dtypes supported on ``device`` (probed) of the given kinds; shrinks
-    towards the first in :data:`torchconform.dtypes.ALL_DTYPES` order."""
+def dtypes_for(device: str, kinds: Sequence[str] = KINDS) -> st.SearchStrategy:
+    """Dtypes (``torch.dtype``) supported on ``device`` (probed) of the given
+    kinds (see :func:`kind_of`); shrinks towards the first in
+    :data:`torchconform.dtypes.ALL_DTYPES` order. Raises ``InvalidArgument``
+    for an unknown kind or when no dtype of the kinds is supported."""
+    unknown = [kind for kind in kinds if kind not in KINDS]
+    if isinstance(kinds, str) or unknown:
+        raise InvalidArgument(f"kinds={kinds!r}: expected a sequence of {KINDS}; no dtype of kinds {unknown}")
     wanted = [d for d in dtypes.supported_dtypes(device) if kind_of(d) in kinds]
     if not wanted:
         raise InvalidArgument(f"no dtype of kinds {kinds} is supported on {device}")
@@ -137,6 +194,7 @@ def dtypes_for(device: str, kinds: Sequence[str] = ("bool", "int", "float", "com
 
 
 def kind_of(dtype: torch.dtype) -> str:
+    """The kind of ``dtype``: "bool", "int" (signed or unsigned), "float" or "complex"."""
     if dtype == torch.bool:
         return "bool"
     if dtypes.is_exact(dtype):
@@ -146,7 +204,15 @@ def kind_of(dtype: torch.dtype) -> str:
 
 @dataclass
 class Drawn:
-    """A drawn tensor and the NumPy array of the values it holds (bridge type)."""
+    """A drawn tensor and the NumPy array of the values it holds (bridge type).
+
+    tensor: the torch tensor, of the drawn dtype, on the drawn device.
+    array: its values in the NumPy carrier dtype (:func:`torchconform.dtypes.to_numpy`;
+      bfloat16 values in float32), same shape.
+    layout: the memory layout the tensor really has, one of :data:`LAYOUTS`
+      (a layout that does not apply to the shape is recorded as "contiguous";
+      see :func:`applied_layout`).
+    """
 
     tensor: torch.Tensor
     array: np.ndarray
@@ -161,8 +227,16 @@ class Drawn:
                 f"stride={t.stride()}, offset={t.storage_offset()}, values={self.array.tolist()!r})")
 
 
+def applied_layout(layout: str, ndim: int) -> str:
+    """The layout a tensor of ``ndim`` dims really gets when ``layout`` is
+    requested: "transposed" needs 2 dims, "sliced" and "expanded" 1,
+    "channels_last" exactly 4; otherwise the tensor is "contiguous"."""
+    needs = {"transposed": ndim >= 2, "sliced": ndim >= 1, "expanded": ndim >= 1, "channels_last": ndim == 4}
+    return layout if needs.get(layout, False) else "contiguous"
+
+
 def _with_layout(values: np.ndarray, dtype: torch.dtype, device: str, layout: str) -> torch.Tensor:
-    """A tensor holding ``values`` in the requested layout."""
+    """A tensor holding ``values`` in the requested layout (see :func:`applied_layout`)."""
     def make(a: np.ndarray) -> torch.Tensor:
         # np.array, not np.ascontiguousarray: the latter turns 0-d into 1-d.
         return torch.from_numpy(np.array(a, order="C", copy=True)).to(device=device, dtype=dtype)
@@ -201,11 +275,10 @@ def _clustered_elements(draw, dtype: torch.dtype, domain: tuple[float, float] | 
     return st.integers(-3, 3).map(near)
 
 
-@st.composite
-def tensors(draw, dtype: torch.dtype, *, shape: tuple[int, ...] | st.SearchStrategy | None = None,
+def tensors(dtype: torch.dtype, *, shape: tuple[int, ...] | st.SearchStrategy | None = None,
             device: str = "cpu", domain: tuple[float, float] | None = None, specials: bool = True,
-            nonzero: bool = False, layouts: Sequence[str] = LAYOUTS, clustered: bool = False) -> Drawn:
-    """A tensor of ``dtype`` on ``device`` with its values as a NumPy array.
+            nonzero: bool = False, layouts: Sequence[str] = LAYOUTS, clustered: bool = False) -> st.SearchStrategy:
+    """Draws a :class:`Drawn`: a tensor of ``dtype`` on ``device`` with its values as a NumPy array.
 
     ``shape`` is a fixed shape or a strategy (default :func:`shapes`);
     ``domain``/``specials`` are passed to :func:`elements` (``nonzero``
@@ -214,10 +287,19 @@ def tensors(draw, dtype: torch.dtype, *, shape: tuple[int, ...] | st.SearchStrat
     the memory layouts to draw from (see :data:`LAYOUTS`). For
     ``"expanded"`` the values are drawn for one slice and repeated along
     dim 0 (stride 0), so the values are constrained, not the test.
+    Raises ``InvalidArgument`` at once for a dtype that is not a
+    ``torch.dtype``, an unknown layout, a bad shape or domain.
     """
-    for layout in layouts:
-        if layout not in LAYOUTS:
-            raise InvalidArgument(f"unknown layout {layout!r}; expected one of {LAYOUTS}")
+    _check_dtype(dtype)
+    _check_layouts(layouts)
+    _check_domain(domain)
+    if not (shape is None or isinstance(shape, st.SearchStrategy) or _is_shape(shape)):
+        raise InvalidArgument(f"shape={shape!r}: expected a tuple of non-negative ints, a strategy or None")
+    return _tensors(dtype, shape, device, domain, specials, nonzero, layouts, clustered)
+
+
+@st.composite
+def _tensors(draw, dtype, shape, device, domain, specials, nonzero, layouts, clustered) -> Drawn:
     if shape is None:
         shape = shapes()
     shp = draw(shape) if isinstance(shape, st.SearchStrategy) else tuple(shape)
@@ -235,4 +317,4 @@ def tensors(draw, dtype: torch.dtype, *, shape: tuple[int, ...] | st.SearchStrat
         values = draw(hnp.arrays(carrier, shp, elements=elems))
     if dtype == torch.bfloat16:
         values = dtypes.round_to_dtype(values, dtype)
-    return Drawn(_with_layout(values, dtype, device, layout), values, layout)
+    return Drawn(_with_layout(values, dtype, device, layout), values, applied_layout(layout, values.ndim))

@@ -82,11 +82,15 @@ from torchconform import dtypes
 
 @dataclass(frozen=True)
 class Tolerance:
+    """A comparison tolerance: ``|a - e| <= atol + rtol * max(|e|, scale)``
+    elementwise, ``rtol`` unitless, ``atol`` in the units of the values."""
+
     rtol: float
     atol: float
 
     @property
     def exact(self) -> bool:
+        """Whether the comparison is exact (both tolerances 0: integers and bool)."""
         return self.rtol == 0 and self.atol == 0
 
     def __str__(self) -> str:

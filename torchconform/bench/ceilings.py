@@ -10,6 +10,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from torchconform.bench import runtime
 from torchconform.bench.targets import Target
 
 #: Square GEMM sizes: large enough to reach the BLAS's peak, small enough for a 2-core budget.
@@ -39,7 +40,7 @@ def gemm(target: Target, n: int | None = None) -> Ceiling:
 
         def run():
             torch.mm(ta, tb, out=tout)
-            target.synchronize()
+            runtime.synchronize(target)
     run()
     return Ceiling(run, 2.0 * n**3, n)
 
@@ -57,6 +58,6 @@ def bandwidth(target: Target, nbytes: int = COPY_BYTES) -> Ceiling:
 
         def run():
             dst.copy_(src)
-            target.synchronize()
+            runtime.synchronize(target)
     run()
     return Ceiling(run, 2.0 * count * 4, count * 4)

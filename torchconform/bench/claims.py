@@ -57,7 +57,7 @@ def contrast(a: list[float], b: list[float]) -> Contrast:
 
 
 def info(claim: str, verdict: str, detail: str, **facts) -> dict:
-    """The ``extra_info`` of a claim's benchmark (see /work/notes/bench_contract.md)."""
+    """The ``extra_info`` of a claim's benchmark (the fields :mod:`torchconform.report.bench` reads)."""
     seed, quote = CLAIMS[claim]
     return {"claim": claim, "seed": seed, "quote": quote, "verdict": verdict, "detail": detail, **facts}
 
@@ -111,3 +111,24 @@ def small_net_gain(gain_by_width: dict[int, float]) -> tuple[str, str]:
 
 
 NO_GPU = "not measured"
+#: The verdicts a measurement can reach, and what replaces them when the
+#: measurement cannot be trusted (benchmarks/conftest.py decides which).
+VERDICTS = ("holds", "does not hold")
+BUSY = "not measured: machine busy"
+INCONCLUSIVE = "inconclusive"
+#: Claims decided by timing (other processes' load falsifies them); the
+#: in-place claim compares memory peaks, which a busy machine does not change.
+TIMED = ("multicore-no-faster", "gpu-50x", "small-net-little-gpu-gain", "freezing-speeds-training")
+
+
+def distrust(info: dict, reasons: list[str], busy: bool) -> None:
+    """Withdraw the verdict of a timed claim's ``info`` (its benchmark's
+    ``extra_info``) whose measurement is unreliable for ``reasons`` (see
+    :mod:`.machine_state`): "not measured: machine busy" when other processes
+    took the cores (``busy``), else "inconclusive"; the measured verdict is kept under
+    ``measured_verdict``, the reason leads the detail. Anything else is left alone."""
+    if not reasons or info.get("claim") not in TIMED or info.get("verdict") not in VERDICTS:
+        return
+    info["measured_verdict"] = info["verdict"]
+    info["verdict"] = BUSY if busy else INCONCLUSIVE
+    info["detail"] = f"{reasons[0]}; the figures were: {info['detail']}"

@@ -13,6 +13,7 @@ weights would drift its cost).
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -20,6 +21,7 @@ import numpy as np
 import pytest
 import torch
 
+from torchconform.bench.runtime import synchronize, torch_dtype
 from torchconform.bench.targets import Target
 from torchconform.networks import ZOO, NetworkSpec, loss_fn
 
@@ -145,15 +147,15 @@ def _numpy_step(spec: NetworkSpec, module, target: Target, kind: str, x, y) -> S
 
 def _torch_step(spec: NetworkSpec, module, target: Target, kind: str, x, y, frozen: bool) -> Step:
     device = torch.device(target.device)
-    module = module.to(device=device, dtype=target.torch_dtype)
-    xt = torch.from_numpy(x).to(device=device, dtype=target.torch_dtype)
+    module = module.to(device=device, dtype=torch_dtype(target))
+    xt = torch.from_numpy(x).to(device=device, dtype=torch_dtype(target))
     yt = torch.from_numpy(y).to(device)
     if yt.is_floating_point():
-        yt = yt.to(target.torch_dtype)
+        yt = yt.to(torch_dtype(target))
     forward = module
     if target.compile:
         forward = torch.compile(module)
-    sync = target.synchronize
+    sync = functools.partial(synchronize, target)
     if kind == "infer":
         module.eval()
 
@@ -203,7 +205,7 @@ def _first_call(run: Callable[[], Any], target: Target) -> None:
 
 
 def step_info(network: str, target: Target, kind: str, step: Step, median: float | None, **extra: Any) -> dict:
-    """The ``extra_info`` of a step's benchmark (see /work/notes/bench_contract.md):
+    """The ``extra_info`` of a step's benchmark (the fields :mod:`torchconform.report.bench` reads):
     throughput and GFLOP/s are left out when timing is disabled."""
     info = {
         "network": network,

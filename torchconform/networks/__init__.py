@@ -18,13 +18,13 @@ from __future__ import annotations
 from torchconform.networks import blitz, course, d2l_blocks, learning_pytorch, tips
 from torchconform.networks.core import (
     LOSSES,
-    NetworkSpec,
     OptimSpec,
     draw_dropout_masks,
     loss_fn,
     numpy_loss,
     use_dropout_masks,
 )
+from torchconform.networks.spec import NetworkSpec
 from torchconform.networks.twin import NetworkTwin as Twin
 
 ZOO: dict[str, NetworkSpec] = {

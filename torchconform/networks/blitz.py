@@ -10,7 +10,8 @@ import torch
 import torch.nn.functional as F
 
 from torchconform.networks import twin as tw
-from torchconform.networks.core import NetworkSpec, OptimSpec, conv_flops, count_flops, mm_flops, seeded
+from torchconform.networks.core import OptimSpec, conv_flops, count_flops, mm_flops, seeded
+from torchconform.networks.spec import NetworkSpec
 
 SEED = "002_ec6c5d2b5f244ec5.txt"
 
@@ -94,24 +95,18 @@ def _cifar_flops(b: int, width: int = 6) -> dict[str, int]:
     return count_flops(convs + _head(b, 16 * 5 * 5))
 
 
-def _twin_factory(loss: str, optimizer: OptimSpec):
-    def twin(module, dtype=np.float64):
-        return tw.NetworkTwin(module, _conv_block, loss=loss, optimizer=optimizer, dtype=dtype)
-    return twin
-
-
 _LENET_OPT = OptimSpec("SGD", {"lr": 0.01})
 _CIFAR_OPT = OptimSpec("SGD", {"lr": 0.001, "momentum": 0.9})
 
 SPECS = [
     NetworkSpec(
-        name="lenet", title="LeNet-style Net for 1x32x32 inputs (60-minute blitz)", seed=f"{SEED} §定义网络",
-        build=seeded(LeNet), twin=_twin_factory("mse_mean", _LENET_OPT), batch=_lenet_batch, default_batch=1,
+        name="lenet", title="LeNet-style Net for 1x32x32 inputs (60-minute blitz)", source=f"{SEED} §定义网络",
+        build=seeded(LeNet), blocks=_conv_block, batch=_lenet_batch, default_batch=1,
         loss="mse_mean", optimizer=_LENET_OPT, flops=_lenet_flops,
     ),
     NetworkSpec(
-        name="cifar", title="CIFAR-10 classifier for 3x32x32 inputs (60-minute blitz)", seed=f"{SEED} §训练一个分类器",
-        build=seeded(CifarNet), twin=_twin_factory("cross_entropy", _CIFAR_OPT), batch=_cifar_batch, default_batch=4,
+        name="cifar", title="CIFAR-10 classifier for 3x32x32 inputs (60-minute blitz)", source=f"{SEED} §训练一个分类器",
+        build=seeded(CifarNet), blocks=_conv_block, batch=_cifar_batch, default_batch=4,
         loss="cross_entropy", optimizer=_CIFAR_OPT, flops=_cifar_flops,
     ),
 ]

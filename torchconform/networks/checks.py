@@ -17,42 +17,19 @@ as the tensor's large ones.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 import torch
 
-from torchconform import dtypes, oracle
-from torchconform.networks.core import NetworkSpec, loss_fn, use_dropout_masks
+from torchconform import oracle
+from torchconform.nncheck import rounded
+from torchconform.networks.core import loss_fn, use_dropout_masks
+from torchconform.networks.spec import NetworkSpec
 
 #: Training steps compared by :func:`check_training`.
 STEPS = 3
-
-
-@contextlib.contextmanager
-def single_threaded() -> Iterator[None]:
-    """Run torch (and NumPy's BLAS, when threadpoolctl is there) on one thread.
-
-    Checks that alternate many small torch and NumPy calls make both thread
-    pools spin against each other: on 2 cores the network checks ran 16x
-    slower with the default pools. The kernels checked are the same; only
-    their threading changes.
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:
-            yield
-        else:
-            with threadpool_limits(1):
-                yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 @dataclass
@@ -68,6 +45,8 @@ class Pair:
     y_np: np.ndarray
 
     def loss(self, module: torch.nn.Module | None = None, device: str | None = None) -> torch.Tensor:
+        """The spec's torch loss (a 0-d tensor in the pair's dtype) of ``module``
+        (default: the pair's) on the pair's batch, moved to ``device`` if given."""
         module = module or self.module
         x, y = (self.x, self.y) if device is None else (self.x.to(device), self.y.to(device))
         return loss_fn(self.spec.loss)(module(x), y)
@@ -75,7 +54,7 @@ class Pair:
 
 def _as_dtype(a: np.ndarray, dtype: torch.dtype) -> np.ndarray:
     """Floats rounded to ``dtype`` (kept in float64 for the twin); labels as they are."""
-    return a.astype(dtypes.to_numpy(dtype)).astype(np.float64) if a.dtype.kind == "f" else a
+    return rounded(a, dtype) if a.dtype.kind == "f" else a
 
 
 def make_pair(spec: NetworkSpec, dtype: torch.dtype, device: str, *, batch: int | None = None, seed: int = 0,
@@ -111,6 +90,8 @@ def check_forward(pair: Pair) -> None:
 
 
 def torch_gradients(pair: Pair, module: torch.nn.Module | None = None, device: str | None = None) -> dict:
+    """``{parameter name: .grad}`` after one backward pass of the pair's loss
+    through ``module`` (default: the pair's); parameters without a gradient are left out."""
     module = module or pair.module
     module.zero_grad(set_to_none=True)
     pair.loss(module, device).backward()

@@ -34,21 +34,6 @@ def seeded(build: Callable[..., torch.nn.Module]) -> Callable[..., torch.nn.Modu
 
 
 @dataclass(frozen=True)
-class NetworkSpec:
-    name: str
-    title: str
-    seed: str
-    build: Callable[..., torch.nn.Module]
-    twin: Callable[..., "object"]
-    batch: Callable[[int, int], tuple[np.ndarray, np.ndarray]]
-    default_batch: int
-    loss: str
-    optimizer: "OptimSpec"
-    flops: Callable[..., dict[str, int]]
-    has_dropout: bool = False
-
-
-@dataclass(frozen=True)
 class OptimSpec:
     """A torch optimizer and its hyper-parameters, with the same rule in NumPy.
 
@@ -63,6 +48,8 @@ class OptimSpec:
         return getattr(torch.optim, self.name)(params, **self.kwargs)
 
     def numpy(self):
+        """The same rule as a fresh :mod:`torchconform.references.nn` optimizer
+        (no state). Raises ``KeyError`` for a name it lacks."""
         return ref.OPTIMIZERS[self.name](**self.kwargs)
 
     def __str__(self) -> str:
@@ -161,6 +148,8 @@ def mm_flops(m: int, k: int, n: int) -> int:
 
 
 def conv_flops(batch: int, cin: int, cout: int, kernel: int, out_h: int, out_w: int, groups: int = 1) -> int:
+    """FLOPs of a square ``kernel`` convolution producing (batch, cout, out_h,
+    out_w): one multiply-add (2 FLOPs) per output element and (cin/groups) k^2 taps."""
     return 2 * batch * cout * out_h * out_w * (cin // groups) * kernel * kernel
 
 

@@ -8,7 +8,8 @@ import torch
 from torch import nn
 
 from torchconform.networks import twin as tw
-from torchconform.networks.core import NetworkSpec, OptimSpec, count_flops, mm_flops, seeded
+from torchconform.networks.core import OptimSpec, count_flops, mm_flops, seeded
+from torchconform.networks.spec import NetworkSpec
 
 SEED = "003_b0491628bec07a89.txt"
 
@@ -26,6 +27,8 @@ class LinearRegression(nn.Module):
 
 
 class LR(nn.Module):
+    """The course's logistic regression: ``sigmoid(Linear(2, 1)(x))`` for (N, 2) inputs, (N, 1) output."""
+
     def __init__(self):
         super().__init__()
         self.features = nn.Linear(2, 1)
@@ -70,25 +73,18 @@ _LINREG_OPT = OptimSpec("SGD", {"lr": 0.05})
 _LOGREG_OPT = OptimSpec("SGD", {"lr": 0.01, "momentum": 0.9})
 
 
-def _twin(make_block, loss, optimizer):
-    def twin(module, dtype=np.float64):
-        return tw.NetworkTwin(module, make_block, loss=loss, optimizer=optimizer, dtype=dtype)
-    return twin
-
-
 SPECS = [
     NetworkSpec(
-        name="linreg", title="Linear regression (tensor/autograd course)", seed=f"{SEED} §线性回归的Pytorch实现",
-        build=seeded(LinearRegression), twin=_twin(lambda twin, m: ScaleShift(), "half_mse_mean", _LINREG_OPT),
+        name="linreg", title="Linear regression (tensor/autograd course)", source=f"{SEED} §线性回归的Pytorch实现",
+        build=seeded(LinearRegression), blocks=lambda twin, m: ScaleShift(),
         batch=_linreg_batch, default_batch=20, loss="half_mse_mean", optimizer=_LINREG_OPT,
         # only elementwise work, which torch.utils.flop_counter does not count
         flops=lambda b: count_flops([]),
     ),
     NetworkSpec(
-        name="logreg", title="Logistic regression LR module (tensor/autograd course)", seed=f"{SEED} §逻辑回归",
+        name="logreg", title="Logistic regression LR module (tensor/autograd course)", source=f"{SEED} §逻辑回归",
         build=seeded(LR),
-        twin=_twin(lambda twin, m: tw.Sequence(tw.Linear("features.weight", "features.bias"), tw.Sigmoid()), "bce",
-                   _LOGREG_OPT),
+        blocks=lambda twin, m: tw.Sequence(tw.Linear("features.weight", "features.bias"), tw.Sigmoid()),
         batch=_logreg_batch, default_batch=200, loss="bce", optimizer=_LOGREG_OPT,
         flops=lambda b: count_flops([(mm_flops(b, 2, 1), False, True)]),
     ),

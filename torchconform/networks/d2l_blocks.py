@@ -1,6 +1,7 @@
 """d2l's "layers and blocks", "parameter management" and "custom layers"
 sections (seed 001): MLP, MySequential, FixedHiddenMLP, NestMLP (and the
-chimera built from them), CenteredLayer, MyLinear and the shared-parameter net.
+chimera built from them), the nested rgnet, CenteredLayer, MyLinear and the
+shared-parameter net.
 
 The chapter builds these blocks without training them; where a loss is needed
 the networks use the chapter-neighbouring choices: cross-entropy for the
@@ -17,7 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from torchconform.networks import twin as tw
-from torchconform.networks.core import NetworkSpec, OptimSpec, count_flops, mm_flops, seeded
+from torchconform.networks.core import OptimSpec, count_flops, mm_flops, seeded
+from torchconform.networks.spec import NetworkSpec
 from torchconform.references import nn as ref
 
 SEED = "001_ab42a81b30ebca8e.txt"
@@ -25,6 +27,8 @@ SGD = OptimSpec("SGD", {"lr": 0.1})
 
 
 class MLP(nn.Module):
+    """d2l's MLP: ``Linear(20, hidden)``, ReLU, ``Linear(hidden, 10)``; (N, 20) in, (N, 10) out."""
+
     def __init__(self, hidden: int = 256):
         super().__init__()
         self.hidden = nn.Linear(20, hidden)
@@ -35,6 +39,9 @@ class MLP(nn.Module):
 
 
 class MySequential(nn.Module):
+    """d2l's hand-written ``nn.Sequential``: its modules, registered under
+    "0", "1", ..., applied in order."""
+
     def __init__(self, *args):
         super().__init__()
         for idx, module in enumerate(args):
@@ -66,6 +73,9 @@ class FixedHiddenMLP(nn.Module):
 
 
 class NestMLP(nn.Module):
+    """d2l's nested block: ``Sequential(Linear(20, 64), ReLU, Linear(64, 32), ReLU)``
+    then ``Linear(32, 16)``; (N, 20) in, (N, 16) out."""
+
     def __init__(self):
         super().__init__()
         self.net = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 32), nn.ReLU())
@@ -76,6 +86,8 @@ class NestMLP(nn.Module):
 
 
 class CenteredLayer(nn.Module):
+    """d2l's parameter-free layer ``X - X.mean()`` (the mean over every element)."""
+
     def forward(self, X):
         return X - X.mean()
 
@@ -97,6 +109,16 @@ def shared_net() -> nn.Sequential:
     """The parameter-tying example: one ``shared`` Linear used twice."""
     shared = nn.Linear(8, 8)
     return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), shared, nn.ReLU(), shared, nn.ReLU(), nn.Linear(8, 1))
+
+
+def rgnet() -> nn.Sequential:
+    """The nested-block example of parameter management: four ``block1``
+    (Linear 4-8, ReLU, Linear 8-4, ReLU) added as "block 0".."block 3" to one
+    Sequential, then ``Linear(4, 1)``; (N, 4) in, (N, 1) out."""
+    blocks = nn.Sequential()
+    for i in range(4):
+        blocks.add_module(f"block {i}", nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 4), nn.ReLU()))
+    return nn.Sequential(blocks, nn.Linear(4, 1))
 
 
 # --------------------------------------------------------------------------- twins
@@ -137,6 +159,8 @@ class FixedHidden(tw.Block):
 
 
 class Centered(tw.Block):
+    """Twin of :class:`CenteredLayer`: the VJP of ``x - mean(x)`` is ``g - mean(g)``."""
+
     def forward(self, twin, x):
         return x - x.mean(), None
 
@@ -165,6 +189,9 @@ _BLOCKS = {
     "d2l_my_linear": lambda twin, module: tw.Sequence(
         tw.Linear("0.weight", "0.bias", layout="in_out"), tw.ReLU(),
         tw.Linear("1.weight", "1.bias", layout="in_out"), tw.ReLU()),
+    "d2l_rgnet": lambda twin, module: tw.Sequence(
+        *(tw.Sequence(_lin(f"0.block {i}.0."), tw.ReLU(), _lin(f"0.block {i}.2."), tw.ReLU()) for i in range(4)),
+        _lin("1.")),
     "d2l_shared": lambda twin, module: tw.Sequence(
         _lin("0."), tw.ReLU(), _lin("2."), tw.ReLU(), _lin("2."), tw.ReLU(), _lin("6.")),
 }
@@ -215,16 +242,15 @@ _FLOPS = {
     "d2l_chimera": lambda b: count_flops(_nest_ops(b) + [_mm(b, 16, 20)] + _fixed_ops(b, True)),
     "d2l_centered": lambda b: count_flops([_mm(b, 8, 128, False)]),
     "d2l_my_linear": lambda b: count_flops([_mm(b, 64, 8, False), _mm(b, 8, 1)]),
+    "d2l_rgnet": lambda b: count_flops(
+        [op for i in range(4) for op in (_mm(b, 4, 8, i > 0), _mm(b, 8, 4))] + [_mm(b, 4, 1)]),
     "d2l_shared": lambda b: count_flops([_mm(b, 4, 8, False), _mm(b, 8, 8), _mm(b, 8, 8), _mm(b, 8, 1)]),
 }
 
 
 def _spec(name, title, section, build, batch, default_batch, loss) -> NetworkSpec:
-    def twin(module, dtype=np.float64):
-        return tw.NetworkTwin(module, _BLOCKS[name], loss=loss, optimizer=SGD, dtype=dtype)
-
-    return NetworkSpec(name=name, title=f"{title} (d2l layers and blocks)", seed=f"{SEED} §{section}",
-                       build=seeded(build), twin=twin, batch=batch, default_batch=default_batch, loss=loss,
+    return NetworkSpec(name=name, title=f"{title} (d2l layers and blocks)", source=f"{SEED} §{section}",
+                       build=seeded(build), blocks=_BLOCKS[name], batch=batch, default_batch=default_batch, loss=loss,
                        optimizer=SGD, flops=_FLOPS[name])
 
 
@@ -243,5 +269,6 @@ SPECS = [
           lambda: nn.Sequential(nn.Linear(8, 128), CenteredLayer()), _uniform_batch(8, _normal(128)), 4, "mse_mean"),
     _spec("d2l_my_linear", "MyLinear 64-8-1", "自定义层",
           lambda: nn.Sequential(MyLinear(64, 8), MyLinear(8, 1)), _uniform_batch(64, _normal(1)), 2, "mse_mean"),
+    _spec("d2l_rgnet", "Nested blocks rgnet", "从嵌套块收集参数", rgnet, _uniform_batch(4, _normal(1)), 2, "mse_mean"),
     _spec("d2l_shared", "Shared-parameter net", "参数绑定", shared_net, _uniform_batch(4, _normal(1)), 2, "mse_mean"),
 ]

@@ -17,7 +17,8 @@ import numpy as np
 import torch
 
 from torchconform.networks import twin as tw
-from torchconform.networks.core import NetworkSpec, OptimSpec, count_flops, mm_flops, seeded
+from torchconform.networks.core import OptimSpec, count_flops, mm_flops, seeded
+from torchconform.networks.spec import NetworkSpec
 
 SEED = "000_abfb2c0f4555406a.txt"
 N, D_IN, H, D_OUT = 64, 1000, 100, 10
@@ -67,6 +68,8 @@ class MyReLU(torch.autograd.Function):
 
 
 class TwoLayerNet(torch.nn.Module):
+    """The tutorial's custom module: ``linear2(clamp(linear1(x), min=0))``, (N, d_in) in, (N, d_out) out."""
+
     def __init__(self, d_in: int = D_IN, hidden: int = H, d_out: int = D_OUT):
         super().__init__()
         self.linear1 = torch.nn.Linear(d_in, hidden)
@@ -137,12 +140,9 @@ def _dynamic_block(twin, module):
 
 
 def _spec(name, title, section, build, make_block, optimizer, loss="mse_sum", flops=None) -> NetworkSpec:
-    def twin(module, dtype=np.float64):
-        return tw.NetworkTwin(module, make_block, loss=loss, optimizer=optimizer, dtype=dtype)
-
     return NetworkSpec(
-        name=name, title=f"{title} (Learning PyTorch with Examples)", seed=f"{SEED} §{section}",
-        build=seeded(build), twin=twin, batch=_batch, default_batch=N, loss=loss, optimizer=optimizer,
+        name=name, title=f"{title} (Learning PyTorch with Examples)", source=f"{SEED} §{section}",
+        build=seeded(build), blocks=make_block, batch=_batch, default_batch=N, loss=loss, optimizer=optimizer,
         flops=flops or (lambda batch, hidden=H: _mlp_flops(batch, hidden)),
     )
 

@@ -12,7 +12,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from torchconform.networks import twin as tw
-from torchconform.networks.core import NetworkSpec, OptimSpec, conv_flops, count_flops, mm_flops, seeded
+from torchconform.networks.core import OptimSpec, conv_flops, count_flops, mm_flops, seeded
+from torchconform.networks.spec import NetworkSpec
 
 SEED = "004_b2c621c925f4b0ce.txt"
 
@@ -66,9 +67,8 @@ _OPT = OptimSpec("SGD", {"lr": 0.01, "momentum": 0.5})
 
 SPECS = [
     NetworkSpec(
-        name="mnist", title="MNIST network (PyTorch tips and pitfalls)", seed=f"{SEED} §PyTorch 实用指南",
-        build=seeded(MnistNet),
-        twin=lambda module, dtype=np.float64: tw.NetworkTwin(module, _block, loss="nll", optimizer=_OPT, dtype=dtype),
+        name="mnist", title="MNIST network (PyTorch tips and pitfalls)", source=f"{SEED} §PyTorch 实用指南",
+        build=seeded(MnistNet), blocks=_block,
         batch=_batch, default_batch=64, loss="nll", optimizer=_OPT, flops=_flops, has_dropout=True,
     ),
 ]

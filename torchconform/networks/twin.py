@@ -77,6 +77,9 @@ class Linear(Block):
 
 
 class Conv2d(Block):
+    """Twin of ``nn.Conv2d`` whose parameters are ``<prefix>.weight`` and
+    ``<prefix>.bias``; ``kwargs`` are stride, padding, dilation and groups."""
+
     def __init__(self, prefix: str, **kwargs):
         self.prefix, self.kwargs = prefix, kwargs
 
@@ -97,6 +100,8 @@ class Conv2d(Block):
 
 
 class ReLU(Monotone):
+    """Twin of ReLU (:func:`torchconform.references.nn.relu`)."""
+
     def forward(self, twin, x):
         return ref.relu(x), x
 
@@ -105,6 +110,8 @@ class ReLU(Monotone):
 
 
 class Sigmoid(Block):
+    """Twin of the logistic sigmoid, differentiated through its output."""
+
     def forward(self, twin, x):
         y = ref.sigmoid(x)
         return y, y
@@ -119,6 +126,8 @@ class Sigmoid(Block):
 
 
 class LogSoftmax(Block):
+    """Twin of ``log_softmax(x, dim=1)`` for (N, C) logits."""
+
     def forward(self, twin, x):
         y = ref.log_softmax(x, axis=1)
         return y, y
@@ -133,6 +142,8 @@ class LogSoftmax(Block):
 
 
 class MaxPool2d(Monotone):
+    """Twin of ``max_pool2d(x, kernel)`` (stride = kernel, no padding) on (N, C, H, W)."""
+
     def __init__(self, kernel: int):
         self.kernel = kernel
 
@@ -145,6 +156,8 @@ class MaxPool2d(Monotone):
 
 
 class Flatten(Monotone):
+    """Twin of ``x.view(N, -1)``: (N, ...) to (N, prod(...)); the VJP reshapes back."""
+
     def forward(self, twin, x):
         return x.reshape(x.shape[0], -1), x.shape
 
@@ -160,6 +173,8 @@ class Dropout(Monotone):
         self.name, self.p, self.channelwise = name, p, channelwise
 
     def mask_shape(self, x_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """The keep-mask's shape for an input of ``x_shape``: the input's own, or
+        (N, C, 1, ...) for channel dropout (``nn.Dropout2d``)."""
         return x_shape[:2] + (1,) * (len(x_shape) - 2) if self.channelwise else x_shape
 
     def forward(self, twin, x):
@@ -178,6 +193,8 @@ class Dropout(Monotone):
 
 
 class Sequence(Block):
+    """Blocks applied in order; the backward runs them in reverse."""
+
     def __init__(self, *blocks: Block):
         self.blocks = blocks
 
@@ -229,15 +246,18 @@ class NetworkTwin:
         self.block = self._make_block(self, module)
 
     def write_to(self, module: torch.nn.Module) -> None:
+        """Copy the twin's parameters into ``module``'s (same names and shapes)."""
         with torch.no_grad():
             for name, p in module.named_parameters():
                 p.copy_(torch.from_numpy(self.params[name]))
 
     def train(self, mode: bool = True) -> "NetworkTwin":
+        """Set training mode (dropout applies its masks); returns the twin."""
         self.training = mode
         return self
 
     def eval(self) -> "NetworkTwin":
+        """Set eval mode (dropout is the identity); returns the twin."""
         return self.train(False)
 
     # dropout -----------------------------------------------------------------
@@ -252,9 +272,11 @@ class NetworkTwin:
             self.mask_probe = None
 
     def draw_dropout_masks(self, x: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+        """Fresh 0/1 keep-masks for input ``x``, one per dropout layer, drawn from ``seed``."""
         return draw_dropout_masks(self.dropout_shapes(x), seed)
 
     def set_dropout_masks(self, masks: dict[str, np.ndarray] | None) -> None:
+        """Use ``masks`` (layer name -> 0/1 array) in training-mode forwards."""
         self.masks = masks
 
     # computation -------------------------------------------------------------
@@ -277,6 +299,7 @@ class NetworkTwin:
         return self.block.magnitude(self, x, np.abs(x))[1]
 
     def loss(self, x: np.ndarray, y: np.ndarray) -> float:
+        """The tutorial's loss of the twin's forward on batch ``x`` with targets ``y``."""
         return float(self._loss(self.forward(x), self._cast(y))[0])
 
     def _loss_and_grads(self, x, y) -> tuple[float, Grads]:
@@ -292,6 +315,8 @@ class NetworkTwin:
         return self._loss_and_grads(x, y)[1]
 
     def step(self, x: np.ndarray, y: np.ndarray) -> float:
+        """One training step: loss, backward, the optimizer's update of ``params``
+        in place; returns the loss before the update."""
         loss, grads = self._loss_and_grads(x, y)
         self.optimizer.step(self.params, {n: grads.get(n) for n in self.params})
         return loss

@@ -11,7 +11,8 @@ Each partial derivative is a Richardson-extrapolated central difference,
 error ``O(h**4)`` and rounding error ``O(eps/h)``, balanced at
 ``h ~ eps**(1/5)`` (about 7e-4 for float64, relative to ``max(1, |x|)``),
 which leaves about 1e-12 relative error on smooth functions, far inside the
-``finite_difference`` tolerance. Inputs must stay at least ``h`` away from
+``finite_difference`` tolerance (Richardson extrapolation of the central
+difference: Press et al., Numerical Recipes, 3rd ed., section 5.7). Inputs must stay at least ``h`` away from
 kinks and domain edges (the gradient strategies keep a margin of 0.05).
 """
 
@@ -25,7 +26,9 @@ from torchconform.references.vjp import Grad
 
 
 def step(x: np.ndarray, dtype=np.float64) -> np.ndarray:
-    """The difference step at each value of ``x`` for a function evaluated in ``dtype``."""
+    """The difference step (float64 array, shape of ``x``) at each value of
+    ``x`` for a function evaluated in the NumPy float ``dtype``:
+    ``eps(dtype) ** (1/5) * max(1, |x|)``."""
     return np.finfo(dtype).eps ** 0.2 * np.maximum(1.0, np.abs(x))
 
 
@@ -50,8 +53,10 @@ def _partials(f: Callable, arrays: list[np.ndarray], which: int, index: tuple) -
 def vjp(f: Callable, arrays: Sequence[np.ndarray], g: np.ndarray) -> list[Grad]:
     """``g``-weighted gradients of ``f(*arrays)`` with respect to every input.
 
-    One column of the Jacobian per input element; the scale of each gradient
-    element is ``sum |g| * |column|`` (see :class:`~.vjp.Grad`).
+    ``f`` maps float64 arrays to an array broadcastable to ``g``'s shape;
+    returns one :class:`~.vjp.Grad` per input, in that input's shape. One
+    column of the Jacobian per input element (``2 * 2`` evaluations of ``f``
+    each); the scale of each gradient element is ``sum |g| * |column|``.
     """
     arrays = [np.array(a, dtype=np.float64) for a in arrays]
     g = np.asarray(g, dtype=np.float64)
@@ -67,8 +72,10 @@ def vjp(f: Callable, arrays: Sequence[np.ndarray], g: np.ndarray) -> list[Grad]:
 
 
 def jvp(f: Callable, arrays: Sequence[np.ndarray], tangents: Sequence[np.ndarray]) -> np.ndarray:
-    """Directional derivative of ``f`` at ``arrays`` along ``tangents``
-    (Richardson-extrapolated central difference along the direction)."""
+    """Directional derivative of ``f`` at ``arrays`` along ``tangents`` (one
+    tangent per input, same shapes), as a float64 array in ``f``'s output
+    shape (Richardson-extrapolated central difference along the direction;
+    zeros for an all-zero tangent)."""
     arrays = [np.array(a, dtype=np.float64) for a in arrays]
     tangents = [np.asarray(t, dtype=np.float64) for t in tangents]
     size = max(max((float(np.max(np.abs(a))) for a in arrays if a.size), default=1.0), 1.0)

@@ -33,13 +33,20 @@ def _at_b(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def linear(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
-    """``y = x @ weight.T + bias`` over any leading dimensions."""
+    """``y = x @ weight.T + bias`` over any leading dimensions.
+
+    ``x`` (..., in), ``weight`` (out, in), ``bias`` (out,) or ``None``; returns
+    (..., out) in the inputs' dtype. Formula: ``torch.nn.Linear``
+    (https://pytorch.org/docs/stable/generated/torch.nn.Linear.html).
+    """
     y = x @ weight.T
     return y if bias is None else y + bias
 
 
 def linear_backward(g: np.ndarray, x: np.ndarray, weight: np.ndarray, has_bias: bool = True):
-    """(grad_x, grad_weight, grad_bias or None) of :func:`linear`."""
+    """VJPs of :func:`linear` for the upstream gradient ``g`` (..., out):
+    ``(g @ weight, g^T x, sum of g over leading dims or None)``, shaped like
+    ``x``, ``weight`` and the bias. Matrix calculus of ``y = x W^T + b``."""
     g2 = g.reshape(-1, g.shape[-1])
     x2 = x.reshape(-1, x.shape[-1])
     gb = g2.sum(axis=0) if has_bias else None
@@ -61,6 +68,11 @@ def _out_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int
 
 
 def conv2d_output_shape(h: int, w: int, kernel, stride=1, padding=0, dilation=1, ceil_mode=False) -> tuple[int, int]:
+    """(OH, OW) of a 2-d convolution or pooling over an (H, W) = (``h``, ``w``)
+    plane: ``floor((size + 2p - d(k - 1) - 1) / s) + 1`` (ceil in ``ceil_mode``,
+    dropping a last window that starts in the right padding), as the shape
+    formulas of ``torch.nn.Conv2d`` and ``torch.nn.MaxPool2d`` state. Each
+    hyper-parameter is an int or an (h, w) pair."""
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = map(_pair, (kernel, stride, padding, dilation))
     return _out_size(h, kh, sh, ph, dh, ceil_mode), _out_size(w, kw, sw, pw, dw, ceil_mode)
 
@@ -82,7 +94,15 @@ def _im2col(x, kh, kw, oh, ow, stride, padding, dilation, groups):
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> np.ndarray:
-    """Cross-correlation as ``torch.nn.functional.conv2d`` (zero padding), by im2col."""
+    """2-d cross-correlation as ``torch.nn.functional.conv2d`` computes it, with zero padding.
+
+    ``x`` (N, C, H, W), ``weight`` (C_out, C/groups, KH, KW), ``bias``
+    (C_out,) or ``None``; stride, padding and dilation are ints or (h, w)
+    pairs. Returns (N, C_out, OH, OW) (see :func:`conv2d_output_shape`) in the
+    inputs' dtype, computed by im2col and one product per group. Formula:
+    ``torch.nn.Conv2d`` (https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html); C and C_out must
+    divide by ``groups`` (NumPy raises ``ValueError`` on a reshape otherwise).
+    """
     stride, padding, dilation = _pair(stride), _pair(padding), _pair(dilation)
     n, c, h, w = x.shape
     cout, cg, kh, kw = weight.shape
@@ -94,7 +114,12 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> n
 
 
 def conv2d_backward(g, x, weight, stride=1, padding=0, dilation=1, groups=1, has_bias=True):
-    """(grad_x, grad_weight, grad_bias or None) of :func:`conv2d`."""
+    """VJPs of :func:`conv2d` for the upstream gradient ``g`` (N, C_out, OH, OW):
+    ``(grad_x, grad_weight, grad_bias or None)`` shaped like ``x``, ``weight``
+    and the bias. ``grad_weight`` is the correlation of ``g`` with the input
+    columns, ``grad_x`` the columns ``g @ W`` scattered back over every kernel
+    tap (the transposed convolution), ``grad_bias`` the sum of ``g`` over N, OH
+    and OW (Dumoulin and Visin, "A guide to convolution arithmetic", 2016)."""
     stride, padding, dilation = _pair(stride), _pair(padding), _pair(dilation)
     n, c, h, w = x.shape
     cout, cg, kh, kw = weight.shape
@@ -128,8 +153,15 @@ def _pool_pad(x, kernel, stride, padding, dilation, ceil_mode, fill):
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
-    """(output, argmax) of ``max_pool2d``; argmax indexes the flattened padded input
-    and is what :func:`max_pool2d_backward` needs. NaN propagates, as in torch."""
+    """(output, argmax) of ``torch.nn.functional.max_pool2d`` on (N, C, H, W) ``x``.
+
+    Padding counts as -inf; ``stride`` defaults to the kernel. The output is
+    (N, C, OH, OW) in ``x``'s dtype (see :func:`conv2d_output_shape`); argmax
+    is an opaque tuple (flat index into the padded plane, padded shape,
+    padding) for :func:`max_pool2d_backward`. The first maximum of a window
+    wins; NaN counts as the largest value and propagates, as in torch.
+    Formula: ``torch.nn.MaxPool2d`` (https://pytorch.org/docs/stable/generated/torch.nn.MaxPool2d.html).
+    """
     kernel = _pair(kernel_size)
     stride = _pair(stride if stride is not None else kernel_size)
     padding, dilation = _pair(padding), _pair(dilation)
@@ -145,6 +177,10 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
 
 
 def max_pool2d_backward(g, x_shape, argmax):
+    """VJP of :func:`max_pool2d`: each upstream gradient of ``g`` (N, C, OH, OW)
+    goes to its window's argmax; overlapping windows add up. Returns an array
+    of ``x_shape`` (N, C, H, W) in ``g``'s dtype. A window made only of
+    padding sends its gradient into the padding, where it is dropped."""
     flat, padded_shape, (ph, pw) = argmax
     n, c = g.shape[:2]
     gxp = np.zeros((n * c, padded_shape[2] * padded_shape[3]), dtype=g.dtype)
@@ -170,6 +206,11 @@ def _avg_divisors(h, w, oh, ow, kernel, stride, padding, count_include_pad, divi
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
+    """``torch.nn.functional.avg_pool2d`` of (N, C, H, W) ``x``: each window's sum
+    divided by ``divisor_override``, or by the window's size clipped to the
+    padded input (``count_include_pad``) or to the input itself. Returns
+    (N, C, OH, OW) in ``x``'s dtype. Formula: ``torch.nn.AvgPool2d``
+    (https://pytorch.org/docs/stable/generated/torch.nn.AvgPool2d.html) and its CPU kernel's divisors."""
     kernel = _pair(kernel_size)
     stride = _pair(stride if stride is not None else kernel_size)
     padding = _pair(padding)
@@ -181,6 +222,8 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
 
 def avg_pool2d_backward(g, x_shape, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                         divisor_override=None):
+    """VJP of :func:`avg_pool2d`: ``g`` (N, C, OH, OW) divided by each window's
+    divisor and spread over the window's taps; returns ``x_shape`` (N, C, H, W)."""
     kernel = _pair(kernel_size)
     stride = _pair(stride if stride is not None else kernel_size)
     padding = _pair(padding)
@@ -199,48 +242,60 @@ def avg_pool2d_backward(g, x_shape, kernel_size, stride=None, padding=0, ceil_mo
 
 
 def relu(x):
+    """``max(x, 0)`` elementwise; NaN propagates (``np.maximum``), as in torch."""
     return np.maximum(x, 0)
 
 
 def relu_backward(g, x):
+    """VJP of :func:`relu`: ``g`` where ``x > 0``, else 0 (0 at ``x == 0``)."""
     # torch's threshold_backward passes the gradient where x > 0 only
     return np.where(x > 0, g, 0)
 
 
 def sigmoid(x):
+    """Logistic function ``1 / (1 + exp(-x))`` elementwise, in a form that never overflows."""
     # split by sign so neither branch overflows exp
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
 def sigmoid_backward(g, y):
+    """VJP of :func:`sigmoid` from its output ``y``: ``g y (1 - y)``."""
     return g * y * (1 - y)
 
 
 def tanh_backward(g, y):
+    """VJP of ``tanh`` from its output ``y``: ``g (1 - y^2)``."""
     return g * (1 - y * y)
 
 
 def log_softmax(x, axis=-1):
+    """``x - max - log(sum(exp(x - max)))`` along ``axis`` (the max shift keeps exp finite)."""
     shifted = x - np.max(x, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def softmax(x, axis=-1):
+    """``exp(x - max) / sum(exp(x - max))`` along ``axis``; same shape as ``x``."""
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
 
 def softmax_backward(g, y, axis=-1):
+    """VJP of :func:`softmax` from its output ``y``: ``y (g - sum(g y))`` along ``axis``
+    (the Jacobian ``diag(y) - y y^T`` applied to ``g``)."""
     return y * (g - np.sum(g * y, axis=axis, keepdims=True))
 
 
 def log_softmax_backward(g, y, axis=-1):
+    """VJP of :func:`log_softmax` from its output ``y``: ``g - exp(y) sum(g)`` along ``axis``."""
     return g - np.exp(y) * np.sum(g, axis=axis, keepdims=True)
 
 
 def dropout(x, mask, p):
-    """Inverted dropout with a given 0/1 ``mask`` (broadcastable to ``x``)."""
+    """Inverted dropout with a given 0/1 ``mask`` (broadcastable to ``x``):
+    ``x * mask / (1 - p)``, all zeros at ``p == 1``; same shape and dtype as
+    ``x``. Formula: ``torch.nn.Dropout`` (https://pytorch.org/docs/stable/generated/torch.nn.Dropout.html)."""
     return x * mask / (1 - p) if p < 1 else x * 0
 
 
@@ -250,7 +305,13 @@ def dropout(x, mask, p):
 def batch_norm_train(x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5):
     """Training-mode BatchNorm over every axis but 1. Returns (y, cache,
     new_running_mean, new_running_var); the running variance is updated with
-    the unbiased batch variance, the output normalised with the biased one."""
+    the unbiased batch variance, the output normalised with the biased one.
+
+    ``x`` (N, C, ...) with ``gamma``/``beta`` of shape (C,) or ``None``;
+    ``running_mean``/``running_var`` (C,) or ``None`` (then the new ones are
+    ``None``). The cache is what :func:`batch_norm_train_backward` needs.
+    Formula: Ioffe and Szegedy, "Batch Normalization", 2015, Algorithm 1, and
+    ``torch.nn.BatchNorm2d`` (https://pytorch.org/docs/stable/generated/torch.nn.BatchNorm2d.html)."""
     axes = tuple(i for i in range(x.ndim) if i != 1)
     shape = [1] * x.ndim
     shape[1] = x.shape[1]
@@ -268,6 +329,10 @@ def batch_norm_train(x, gamma, beta, running_mean, running_var, momentum=0.1, ep
 
 
 def batch_norm_train_backward(g, gamma, cache):
+    """VJPs of :func:`batch_norm_train` for ``g`` shaped like ``x``: ``(grad_x,
+    grad_gamma (C,), grad_beta (C,))``, with ``grad_x = (g' - mean(g') - xhat
+    mean(g' xhat)) / sqrt(var + eps)`` for ``g' = g gamma`` (Ioffe and
+    Szegedy, "Batch Normalization", 2015, section 3)."""
     xhat, inv, axes, shape = cache
     gx_hat = g * (1 if gamma is None else gamma.reshape(shape))
     mean_g = gx_hat.mean(axis=axes, keepdims=True)
@@ -277,6 +342,10 @@ def batch_norm_train_backward(g, gamma, cache):
 
 
 def batch_norm_eval(x, gamma, beta, running_mean, running_var, eps=1e-5):
+    """Eval-mode batch norm of (N, C, ...) ``x`` with the running statistics:
+    ``(x - running_mean) / sqrt(running_var + eps) * gamma + beta`` per channel
+    (``gamma``, ``beta`` of shape (C,) or ``None``). Formula:
+    ``torch.nn.BatchNorm2d`` (https://pytorch.org/docs/stable/generated/torch.nn.BatchNorm2d.html)."""
     shape = [1] * x.ndim
     shape[1] = x.shape[1]
     scale = 1 / np.sqrt(running_var + eps)
@@ -301,6 +370,11 @@ def _reduce(values, reduction, denominator=None):
 
 
 def mse_loss(pred, target, reduction="mean"):
+    """``(loss, d loss / d pred)`` of the squared error ``(pred - target)^2``,
+    reduced by ``reduction`` ("none": shape of ``pred``; "sum"/"mean": a
+    scalar). The gradient is of the reduced loss (of the sum for "none"),
+    shaped like ``pred``; ``target`` broadcasts. Formula: ``torch.nn.MSELoss``
+    (https://pytorch.org/docs/stable/generated/torch.nn.MSELoss.html)."""
     diff = pred - target
     loss, d = _reduce(diff * diff, reduction)
     return loss, 2 * diff * d
@@ -308,7 +382,12 @@ def mse_loss(pred, target, reduction="mean"):
 
 def nll_loss(logp, target, weight=None, ignore_index=-100, reduction="mean"):
     """``nll_loss`` for (N, C) or (N, C, d1, ...) log-probabilities; the mean
-    divides by the summed weights of the non-ignored targets, as torch does."""
+    divides by the summed weights of the non-ignored targets, as torch does.
+
+    ``target`` holds int class indices shaped like ``logp`` without axis 1;
+    ``weight`` (C,) or ``None``. Returns (loss: scalar, or ``target``'s shape
+    for "none"; d loss / d logp shaped like ``logp``). Formula:
+    ``torch.nn.NLLLoss`` (https://pytorch.org/docs/stable/generated/torch.nn.NLLLoss.html)."""
     c = logp.shape[1]
     moved = np.moveaxis(logp, 1, -1).reshape(-1, c)
     t = target.reshape(-1)
@@ -333,7 +412,9 @@ def nll_loss(logp, target, weight=None, ignore_index=-100, reduction="mean"):
 
 def cross_entropy(logits, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """``cross_entropy`` with class indices: :func:`log_softmax` then
-    :func:`cross_entropy_from_log_probs`."""
+    :func:`cross_entropy_from_log_probs`; returns (loss, d loss / d logits)
+    with the logits (N, C, ...) and targets as :func:`nll_loss` takes them.
+    Formula: ``torch.nn.CrossEntropyLoss`` (https://pytorch.org/docs/stable/generated/torch.nn.CrossEntropyLoss.html)."""
     logp = log_softmax(logits, axis=1)
     loss, g_logp = cross_entropy_from_log_probs(logp, target, weight, ignore_index, reduction, label_smoothing)
     return loss, log_softmax_backward(g_logp, logp, axis=1)
@@ -365,7 +446,10 @@ def cross_entropy_from_log_probs(logp, target, weight=None, ignore_index=-100, r
 
 
 def binary_cross_entropy(p, target, weight=None, reduction="mean"):
-    """``binary_cross_entropy`` with torch's clamp of each log at -100."""
+    """``binary_cross_entropy`` with torch's clamp of each log at -100:
+    ``-(t log p + (1 - t) log(1 - p))`` weighted and reduced. ``p`` and
+    ``target`` of one shape (``weight`` broadcasts); returns (loss, d loss / d p).
+    Formula: ``torch.nn.BCELoss`` (https://pytorch.org/docs/stable/generated/torch.nn.BCELoss.html)."""
     log_p = np.maximum(np.log(p), -100)
     log_q = np.maximum(np.log1p(-p), -100)
     values = -(target * log_p + (1 - target) * log_q)
@@ -377,7 +461,10 @@ def binary_cross_entropy(p, target, weight=None, reduction="mean"):
 
 
 def binary_cross_entropy_with_logits(x, target, weight=None, pos_weight=None, reduction="mean"):
-    """Stable form: ``(1 - t) x + (1 + (pw - 1) t) softplus(-x)``."""
+    """Binary cross-entropy of logits in the stable form
+    ``(1 - t) x + (1 + (pw - 1) t) softplus(-x)``, weighted and reduced;
+    ``weight`` and ``pos_weight`` broadcast. Returns (loss, d loss / d x).
+    Formula: ``torch.nn.BCEWithLogitsLoss`` (https://pytorch.org/docs/stable/generated/torch.nn.BCEWithLogitsLoss.html)."""
     softplus_neg = np.logaddexp(0, -x)
     pw = 1 if pos_weight is None else pos_weight
     coeff = 1 + (pw - 1) * target
@@ -392,7 +479,8 @@ def binary_cross_entropy_with_logits(x, target, weight=None, pos_weight=None, re
 
 
 def calculate_fans(shape: tuple[int, ...]) -> tuple[int, int]:
-    """(fan_in, fan_out) as nn.init defines them: dims 1 and 0 times the receptive field."""
+    """(fan_in, fan_out) as nn.init defines them: dims 1 and 0 times the receptive field.
+    Raises ``ValueError`` for fewer than 2 dimensions, as torch does."""
     if len(shape) < 2:
         raise ValueError("fan in and fan out need at least 2 dimensions")
     receptive = math.prod(shape[2:])
@@ -400,6 +488,9 @@ def calculate_fans(shape: tuple[int, ...]) -> tuple[int, int]:
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The recommended gain of ``torch.nn.init.calculate_gain`` for a nonlinearity
+    (table in https://pytorch.org/docs/stable/nn.init.html); ``param`` is leaky_relu's negative slope.
+    Raises ``ValueError`` for a nonlinearity not in the table."""
     if nonlinearity in ("linear", "sigmoid", "conv1d", "conv2d", "conv3d", "conv_transpose2d"):
         return 1.0
     if nonlinearity == "tanh":
@@ -419,8 +510,25 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 # parameter name. ``step(params, grads)`` updates ``params`` in place.
 
 
+class _UpdateRule:
+    """An optimizer's rule applied to each parameter that has a gradient."""
+
+    def step(self, params: dict, grads: dict) -> None:
+        """Update ``params`` (name -> array) in place from ``grads`` (name ->
+        array of the same shape, or ``None`` to leave that parameter and its state alone)."""
+        for name, p in params.items():
+            if grads[name] is not None:
+                self._update(name, p, grads[name])
+
+    def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
+        raise NotImplementedError
+
+
 @dataclass
-class SGD:
+class SGD(_UpdateRule):
+    """Stochastic gradient descent as ``torch.optim.SGD`` documents it (momentum
+    buffer seeded with the first gradient, dampening, Nesterov, L2 weight
+    decay, maximize): https://pytorch.org/docs/stable/generated/torch.optim.SGD.html."""
     lr: float
     momentum: float = 0.0
     dampening: float = 0.0
@@ -429,25 +537,24 @@ class SGD:
     maximize: bool = False
     state: dict = field(default_factory=dict)
 
-    def step(self, params: dict, grads: dict) -> None:
-        for name, p in params.items():
-            g = grads[name]
-            if g is None:
-                continue
-            g = -g if self.maximize else g
-            if self.weight_decay:
-                g = g + self.weight_decay * p
-            if self.momentum:
-                buf = self.state.get(name)
-                # the first step seeds the buffer with the gradient, undamped
-                buf = g.copy() if buf is None else self.momentum * buf + (1 - self.dampening) * g
-                self.state[name] = buf
-                g = g + self.momentum * buf if self.nesterov else buf
-            p -= self.lr * g
+    def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
+        g = -g if self.maximize else g
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        if self.momentum:
+            buf = self.state.get(name)
+            # the first step seeds the buffer with the gradient, undamped
+            buf = g.copy() if buf is None else self.momentum * buf + (1 - self.dampening) * g
+            self.state[name] = buf
+            g = g + self.momentum * buf if self.nesterov else buf
+        p -= self.lr * g
 
 
 @dataclass
-class Adam:
+class Adam(_UpdateRule):
+    """Adam (Kingma and Ba, 2015) as ``torch.optim.Adam`` documents it, with
+    AMSGrad and L2 weight decay; ``decoupled`` gives AdamW's decay
+    (Loshchilov and Hutter, 2019): https://pytorch.org/docs/stable/generated/torch.optim.Adam.html."""
     lr: float = 1e-3
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
@@ -456,36 +563,36 @@ class Adam:
     decoupled: bool = False  # AdamW: decay the weights, not the gradient
     state: dict = field(default_factory=dict)
 
-    def step(self, params: dict, grads: dict) -> None:
+    def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
         b1, b2 = self.betas
-        for name, p in params.items():
-            g = grads[name]
-            if g is None:
-                continue
-            if self.weight_decay and self.decoupled:
-                p *= 1 - self.lr * self.weight_decay
-            elif self.weight_decay:
-                g = g + self.weight_decay * p
-            fresh = {key: np.zeros_like(p) for key in ("m", "v", "vmax")}
-            s = self.state.setdefault(name, {"t": 0, **fresh})
-            s["t"] += 1
-            t = s["t"]
-            s["m"] = b1 * s["m"] + (1 - b1) * g
-            s["v"] = b2 * s["v"] + (1 - b2) * g * g
-            v = s["v"]
-            if self.amsgrad:
-                s["vmax"] = np.maximum(s["vmax"], v)
-                v = s["vmax"]
-            denom = np.sqrt(v) / math.sqrt(1 - b2**t) + self.eps
-            p -= self.lr / (1 - b1**t) * s["m"] / denom
+        if self.weight_decay and self.decoupled:
+            p *= 1 - self.lr * self.weight_decay
+        elif self.weight_decay:
+            g = g + self.weight_decay * p
+        fresh = {key: np.zeros_like(p) for key in ("m", "v", "vmax")}
+        s = self.state.setdefault(name, {"t": 0, **fresh})
+        s["t"] += 1
+        t = s["t"]
+        s["m"] = b1 * s["m"] + (1 - b1) * g
+        s["v"] = b2 * s["v"] + (1 - b2) * g * g
+        v = s["v"]
+        if self.amsgrad:
+            s["vmax"] = np.maximum(s["vmax"], v)
+            v = s["vmax"]
+        denom = np.sqrt(v) / math.sqrt(1 - b2**t) + self.eps
+        p -= self.lr / (1 - b1**t) * s["m"] / denom
 
 
 def AdamW(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False) -> Adam:
+    """``torch.optim.AdamW``'s defaults on :class:`Adam` with decoupled weight decay."""
     return Adam(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, decoupled=True)
 
 
 @dataclass
-class Adagrad:
+class Adagrad(_UpdateRule):
+    """Adagrad (Duchi et al., 2011) as ``torch.optim.Adagrad`` documents it, with
+    learning-rate decay and an initial accumulator:
+    https://pytorch.org/docs/stable/generated/torch.optim.Adagrad.html."""
     lr: float = 1e-2
     lr_decay: float = 0.0
     weight_decay: float = 0.0
@@ -493,22 +600,20 @@ class Adagrad:
     eps: float = 1e-10
     state: dict = field(default_factory=dict)
 
-    def step(self, params: dict, grads: dict) -> None:
-        for name, p in params.items():
-            g = grads[name]
-            if g is None:
-                continue
-            s = self.state.setdefault(name, {"t": 0, "sum": np.full_like(p, self.initial_accumulator_value)})
-            s["t"] += 1
-            if self.weight_decay:
-                g = g + self.weight_decay * p
-            clr = self.lr / (1 + (s["t"] - 1) * self.lr_decay)
-            s["sum"] = s["sum"] + g * g
-            p -= clr * g / (np.sqrt(s["sum"]) + self.eps)
+    def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
+        s = self.state.setdefault(name, {"t": 0, "sum": np.full_like(p, self.initial_accumulator_value)})
+        s["t"] += 1
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        clr = self.lr / (1 + (s["t"] - 1) * self.lr_decay)
+        s["sum"] = s["sum"] + g * g
+        p -= clr * g / (np.sqrt(s["sum"]) + self.eps)
 
 
 @dataclass
-class RMSprop:
+class RMSprop(_UpdateRule):
+    """RMSprop as ``torch.optim.RMSprop`` documents it (centered variant, momentum,
+    L2 weight decay): https://pytorch.org/docs/stable/generated/torch.optim.RMSprop.html."""
     lr: float = 1e-2
     alpha: float = 0.99
     eps: float = 1e-8
@@ -517,25 +622,21 @@ class RMSprop:
     centered: bool = False
     state: dict = field(default_factory=dict)
 
-    def step(self, params: dict, grads: dict) -> None:
-        for name, p in params.items():
-            g = grads[name]
-            if g is None:
-                continue
-            if self.weight_decay:
-                g = g + self.weight_decay * p
-            s = self.state.setdefault(name, {"sq": np.zeros_like(p), "avg": np.zeros_like(p), "buf": np.zeros_like(p)})
-            s["sq"] = self.alpha * s["sq"] + (1 - self.alpha) * g * g
-            if self.centered:
-                s["avg"] = self.alpha * s["avg"] + (1 - self.alpha) * g
-                denom = np.sqrt(s["sq"] - s["avg"] * s["avg"]) + self.eps
-            else:
-                denom = np.sqrt(s["sq"]) + self.eps
-            if self.momentum:
-                s["buf"] = self.momentum * s["buf"] + g / denom
-                p -= self.lr * s["buf"]
-            else:
-                p -= self.lr * g / denom
+    def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        s = self.state.setdefault(name, {"sq": np.zeros_like(p), "avg": np.zeros_like(p), "buf": np.zeros_like(p)})
+        s["sq"] = self.alpha * s["sq"] + (1 - self.alpha) * g * g
+        if self.centered:
+            s["avg"] = self.alpha * s["avg"] + (1 - self.alpha) * g
+            denom = np.sqrt(s["sq"] - s["avg"] * s["avg"]) + self.eps
+        else:
+            denom = np.sqrt(s["sq"]) + self.eps
+        if self.momentum:
+            s["buf"] = self.momentum * s["buf"] + g / denom
+            p -= self.lr * s["buf"]
+        else:
+            p -= self.lr * g / denom
 
 
 OPTIMIZERS = {"SGD": SGD, "Adam": Adam, "AdamW": AdamW, "Adagrad": Adagrad, "RMSprop": RMSprop}

@@ -15,7 +15,17 @@ checks do for sums, see :mod:`torchconform.tolerances`). Two places need it:
 
 Pure NumPy, no torch. Rules are written for inputs away from kinks (no ties
 in max/min, no input at a clamp bound, ``x != 0`` for abs and relu); the
-strategies keep inputs there.
+strategies keep inputs there. Every rule takes ``g`` in the shape of the
+op's output and float64 inputs, and returns one :class:`Grad` per input,
+each in that input's shape.
+
+Sources: elementary derivatives from the standard tables (Abramowitz and
+Stegun, Handbook of Mathematical Functions, 4.1-4.6); reverse-mode rules for
+broadcasting, reductions, matrix products and indexing as collected by
+M. Giles, "An extended collection of matrix derivative results for forward
+and reverse mode algorithmic differentiation" (Oxford NA report 08/01, 2008).
+An op-table row names the rule it is checked against in its ``grad`` field
+(:mod:`torchconform.ops`).
 """
 
 from __future__ import annotations
@@ -30,7 +40,12 @@ from torchconform.references import nn as nn_ref
 
 @dataclass(frozen=True)
 class Grad:
-    """The gradient of one input and the size of the terms it is made of."""
+    """The gradient of one input and the size of the terms it is made of.
+
+    value: the ``g``-weighted gradient, float64, in the input's shape.
+    scale: non-negative float64 of the same shape: the gradient's formula
+      with every term in absolute value (the error bound's reference size).
+    """
 
     value: np.ndarray
     scale: np.ndarray
@@ -51,8 +66,12 @@ def _grad(full: np.ndarray, shape: tuple[int, ...], scale: np.ndarray | None = N
     return Grad(unbroadcast(full, shape), unbroadcast(terms, shape))
 
 
-def _elementwise(derivative: Callable, scale: Callable | None = None) -> Callable:
-    """VJP of a unary elementwise op from its derivative ``f'(x)``."""
+def elementwise(derivative: Callable[[np.ndarray], np.ndarray],
+                scale: Callable[[np.ndarray], np.ndarray] | None = None) -> Callable:
+    """The VJP ``(g, x) -> [Grad]`` of a unary elementwise op from its
+    derivative ``f'(x)`` (chain rule: ``g * f'(x)``). ``scale`` gives the size
+    of the terms ``f'(x)`` is computed from (default ``|f'(x)|``), for
+    formulas that cancel, e.g. ``1 - tanh(x)**2`` near ``|x| = inf``."""
     def vjp(g, x):
         d = derivative(x)
         return [_grad(g * d, x.shape, None if scale is None else np.abs(g) * scale(x))]
@@ -62,34 +81,23 @@ def _elementwise(derivative: Callable, scale: Callable | None = None) -> Callabl
 # ----------------------------------------------------------------- elementwise
 
 
-UNARY: dict[str, Callable] = {
-    "exp": _elementwise(np.exp),
-    "log": _elementwise(lambda x: 1 / x),
-    "sqrt": _elementwise(lambda x: 0.5 / np.sqrt(x)),
-    "sin": _elementwise(np.cos),
-    "cos": _elementwise(lambda x: -np.sin(x)),
-    # torch forms 1 - y*y from the output y: relative to its terms, not its value.
-    "tanh": _elementwise(lambda x: 1 - np.tanh(x) ** 2, lambda x: 1 + np.tanh(x) ** 2),
-    "sigmoid": _elementwise(lambda x: nn_ref.sigmoid(x) * (1 - nn_ref.sigmoid(x)),
-                            lambda x: nn_ref.sigmoid(x) * (1 + nn_ref.sigmoid(x))),
-    "relu": _elementwise(lambda x: (x > 0).astype(np.float64)),
-    "abs": _elementwise(np.sign),
-}
-
-
 def add(g, x, y, alpha=1):
+    """``x + alpha * y``: d/dx = 1, d/dy = alpha; ``g`` in the broadcast shape."""
     return [_grad(g, x.shape), _grad(alpha * g, y.shape)]
 
 
 def sub(g, x, y, alpha=1):
+    """``x - alpha * y``: d/dx = 1, d/dy = -alpha."""
     return [_grad(g, x.shape), _grad(-alpha * g, y.shape)]
 
 
 def mul(g, x, y):
+    """``x * y``: d/dx = y, d/dy = x (product rule)."""
     return [_grad(g * y, x.shape), _grad(g * x, y.shape)]
 
 
 def div(g, x, y):
+    """``x / y``: d/dx = 1/y, d/dy = -x/y**2 (quotient rule)."""
     return [_grad(g / y, x.shape), _grad(-g * x / (y * y), y.shape)]
 
 
@@ -121,10 +129,12 @@ def _restore(g, shape, dim, keepdim):
 
 
 def sum_(g, x, dim=None, keepdim=False):
+    """``sum(x, dim)``: every reduced element receives its slice's cotangent."""
     return [_grad(np.broadcast_to(_restore(g, x.shape, dim, keepdim), x.shape), x.shape)]
 
 
 def mean(g, x, dim=None, keepdim=False):
+    """``mean(x, dim)``: the slice's cotangent divided by the slice's length."""
     n = x.size if dim is None else x.shape[dim]
     return [_grad(np.broadcast_to(_restore(g, x.shape, dim, keepdim), x.shape) / n, x.shape)]
 
@@ -141,10 +151,12 @@ amax, amin = _extreme(np.max), _extreme(np.min)
 
 
 def max_values(g, x, dim, keepdim=False):
+    """``torch.max(x, dim).values``: as :func:`amax` along ``dim``."""
     return amax(g, x, dim, keepdim)
 
 
 def min_values(g, x, dim, keepdim=False):
+    """``torch.min(x, dim).values``: as :func:`amin` along ``dim``."""
     return amin(g, x, dim, keepdim)
 
 
@@ -172,12 +184,15 @@ def matmul(g, a, b):
 
 
 def softmax(g, x, dim):
+    """``softmax(x, dim)``: ``y * (g - sum(g * y, dim))`` with ``y`` the softmax
+    (Jacobian ``diag(y) - y y^T``, Bishop, Pattern Recognition and Machine Learning, eq. 4.106)."""
     y = nn_ref.softmax(x, axis=dim)
     return [_grad(nn_ref.softmax_backward(g, y, axis=dim), x.shape,
                   y * (np.abs(g) + np.sum(np.abs(g) * y, axis=dim, keepdims=True)))]
 
 
 def log_softmax(g, x, dim):
+    """``log_softmax(x, dim)``: ``g - softmax(x) * sum(g, dim)`` (Jacobian ``I - 1 softmax^T``)."""
     y = nn_ref.log_softmax(x, axis=dim)
     return [_grad(nn_ref.log_softmax_backward(g, y, axis=dim), x.shape,
                   np.abs(g) + np.exp(y) * np.sum(np.abs(g), axis=dim, keepdims=True))]
@@ -187,19 +202,24 @@ def log_softmax(g, x, dim):
 
 
 def mse_loss(g, pred, target, reduction="mean"):
-    """Returns the gradients of ``pred`` and ``target``."""
+    """``F.mse_loss(pred, target, reduction)`` with a scalar ``g``: the gradients
+    of ``pred`` and of ``target`` (``2 (pred - target) / n`` for "mean")."""
     _, d = nn_ref.mse_loss(pred, target, reduction)
     return [_grad(g * d, pred.shape), _grad(-g * d, target.shape)]
 
 
 def cross_entropy(g, logits, target, reduction="mean"):
-    """Class-index targets; the gradient of the logits."""
+    """``F.cross_entropy(logits, target, reduction)`` with int64 class-index
+    ``target`` of shape (N,) and logits (N, C): the gradient of the logits,
+    ``softmax(logits) - onehot(target)`` (divided by N for "mean")."""
     _, d = nn_ref.cross_entropy(logits, target, reduction=reduction)
     return [_grad(g * d, logits.shape)]
 
 
 def binary_cross_entropy(g, p, target, reduction="mean"):
-    """The gradient of the probabilities ``p`` (kept inside (0, 1))."""
+    """``F.binary_cross_entropy(p, target, reduction)``: the gradient of the
+    probabilities ``p`` (kept inside (0, 1)), ``(p - t) / (p (1 - p))``
+    (divided by the element count for "mean")."""
     _, d = nn_ref.binary_cross_entropy(p, target, reduction=reduction)
     return [_grad(g * d, p.shape)]
 
@@ -208,19 +228,23 @@ def binary_cross_entropy(g, p, target, reduction="mean"):
 
 
 def reshape(g, x, shape):
+    """``x.reshape(shape)``: the cotangent reshaped back to ``x.shape``."""
     return [_grad(np.reshape(g, x.shape), x.shape)]
 
 
 def transpose(g, x, dim0, dim1):
+    """``x.transpose(dim0, dim1)``: the cotangent with the two dims swapped back."""
     return [_grad(np.swapaxes(g, dim0, dim1), x.shape)]
 
 
 def cat(g, *xs, dim=0):
+    """``torch.cat(xs, dim)``: each input receives its own slab of the cotangent."""
     cuts = np.cumsum([x.shape[dim] for x in xs])[:-1]
     return [_grad(part, x.shape) for part, x in zip(np.split(g, cuts, axis=dim), xs)]
 
 
 def stack(g, *xs, dim=0):
+    """``torch.stack(xs, dim)``: input ``i`` receives the cotangent at index ``i`` of ``dim``."""
     return [_grad(np.take(g, i, axis=dim), x.shape) for i, x in enumerate(xs)]
 
 
@@ -232,13 +256,3 @@ def index_select(g, x, dim, index):
     terms = np.zeros(x.shape)
     np.add.at(np.moveaxis(terms, dim, 0), index, np.moveaxis(np.abs(g), dim, 0))
     return [Grad(full, terms)]
-
-
-#: VJPs of op-table rows (:mod:`torchconform.ops`), by row name. Rows not
-#: here are checked against central differences (:mod:`.finite_diff`).
-OPS: dict[str, Callable] = {
-    **UNARY,
-    "add": add, "sub": sub, "mul": mul, "div": div, "pow": pow_, "clamp": clamp,
-    "sum": sum_, "mean": mean, "amax": amax, "amin": amin, "max_values": max_values,
-    "min_values": min_values,
-}

@@ -18,7 +18,7 @@ __all__ = ["ReportError", "build_all", "build_bench", "build_conformance"]
 
 def __getattr__(name: str) -> Any:
     if name == "ReportError":
-        from torchconform.report.data import ReportError
+        from torchconform.resultsfile import ReportError
 
         return ReportError
     if name in __all__:

@@ -2,13 +2,16 @@
 
 The benchmarks describe themselves in ``extra_info``:
 
-* a step timing: ``network``, ``step`` ("train"/"infer"), ``target``
-  ("numpy", "cpu-1thread", "cpu-allthreads", "cuda", "compile-..."), ``batch``,
-  ``flops``, ``samples_per_s``, ``gflops`` (optional ``bytes`` moved per step);
+* a step timing: ``network``, ``step`` ("train"/"infer"), ``target`` (a name
+  of :data:`torchconform.bench.targets.TARGETS`), ``batch``, ``flops``,
+  ``samples_per_s``, ``gflops`` (optional ``bytes`` moved per step);
 * a point of a sweep: the same plus ``sweep`` ("batch", "width", "threads", ...)
   and ``x``, its value on that axis;
 * a measured peak: ``ceiling`` ("gemm" or "bandwidth"), ``target`` and
   ``gflops`` or ``gbytes_per_s``;
+* how far to trust it: ``machine_state`` (see
+  :mod:`torchconform.bench.machine_state`), and where it cannot be trusted
+  ``unreliable`` (the reasons) and ``machine_busy``;
 * a verdict on a tutorial's performance claim: ``claim``, ``verdict``, ``detail``
   (optional ``seed`` and ``quote``).
 
@@ -22,22 +25,15 @@ from collections import defaultdict
 from typing import Any
 
 from torchconform import environment
-from torchconform.bench.compare import REGRESSION_THRESHOLD  # one threshold for CLI and page
+from torchconform.bench import compare  # one rule for the CLI and the page
+from torchconform.bench.targets import CORE_TARGETS, SPEEDUP_PAIRS, TARGETS
 from torchconform.report import charts
-from torchconform.report.data import as_float
+from torchconform.resultsfile import as_float
 
-TARGET_ORDER = ("numpy", "cpu-1thread", "cpu-allthreads", "cuda")
+TARGET_ORDER = tuple(TARGETS)
 STEP_ORDER = ("train", "infer")
 #: Share of the measured peak from which a step counts as bound by it.
 BOUND_SHARE = 0.5
-#: (faster, slower) pairs of the speed-up table.
-SPEEDUPS = (
-    ("cpu-1thread", "numpy"),
-    ("cpu-allthreads", "numpy"),
-    ("cpu-allthreads", "cpu-1thread"),
-    ("cuda", "cpu-allthreads"),
-    ("cuda", "numpy"),
-)
 
 
 def _order(values: set[str], order: tuple[str, ...]) -> list[str]:
@@ -59,6 +55,9 @@ def throughput(bench: dict[str, Any]) -> float | None:
 
 
 def gflops(bench: dict[str, Any]) -> float | None:
+    """Achieved GFLOP/s (1e9 FLOPs per second) of one pytest-benchmark entry:
+    ``extra_info["gflops"]`` if recorded, else ``extra_info["flops"]`` per median
+    second; ``None`` when neither is known."""
     info = _info(bench)
     value = as_float(info.get("gflops"))
     if value:
@@ -68,6 +67,7 @@ def gflops(bench: dict[str, Any]) -> float | None:
 
 
 def format_time(seconds: float | None) -> str:
+    """``seconds`` with three significant digits in s, ms, µs or ns; "" for ``None``."""
     if seconds is None:
         return ""
     for scale, unit in ((1, "s"), (1e-3, "ms"), (1e-6, "µs")):
@@ -77,6 +77,8 @@ def format_time(seconds: float | None) -> str:
 
 
 def format_number(value: float | None) -> str:
+    """``value`` with thousands separators from 1000 up, else three significant
+    digits; "" for ``None``."""
     if value is None:
         return ""
     if abs(value) >= 1000:
@@ -130,11 +132,26 @@ def _bound(bench: dict[str, Any], achieved: float | None, ceilings: dict) -> tup
     return f"{100 * share:.1f}%", verdict
 
 
+def _change(bench: dict[str, Any], base: dict[str, Any] | None) -> compare.Change | None:
+    if base is None or bench["stats"]["median"] <= 0:
+        return None
+    return compare.judge(compare.Sample.from_json(bench), compare.Sample.from_json(base))
+
+
+def _vs_baseline(change: compare.Change | None) -> str:
+    """Throughput now over then (above 1: faster now), with its interval."""
+    if change is None:
+        return ""
+    word = change.verdict.split(":")[0]
+    if change.low is None:
+        return f"{1 / change.ratio:.2f}× ({word})"
+    return f"{1 / change.ratio:.2f}× [{1 / change.high:.2f}, {1 / change.low:.2f}] ({word})"
+
+
 def _row(bench: dict[str, Any], ceilings: dict, baseline: dict[str, dict[str, Any]]) -> dict[str, Any]:
     info, stats = _info(bench), bench["stats"]
     achieved = gflops(bench)
     share, bound = _bound(bench, achieved, ceilings)
-    base = baseline.get(_key(bench))
     return {
         "name": bench["name"],
         "network": info.get("network", ""),
@@ -151,7 +168,8 @@ def _row(bench: dict[str, Any], ceilings: dict, baseline: dict[str, dict[str, An
         "gflops": format_number(achieved),
         "share": share,
         "bound": bound,
-        "vs_baseline": f"{base['stats']['median'] / stats['median']:.2f}×" if base and stats["median"] > 0 else "",
+        "vs_baseline": _vs_baseline(_change(bench, baseline.get(_key(bench)))),
+        "unreliable": "; ".join(info.get("unreliable") or ()),
     }
 
 
@@ -172,25 +190,31 @@ def _networks(main: list[dict[str, Any]], ceilings: dict, baseline: dict) -> lis
             "network": net,
             "chart": chart,
             "rows": [_row(b, ceilings, baseline) for b in benches],
-            "missing": [t for t in TARGET_ORDER if t not in targets],
+            "missing": [t for t in CORE_TARGETS if t not in targets],
         })
     return out
 
 
 def _base_target(target: str, present: set[str]) -> str:
-    """What a variant target is compared with: "compile-cuda" with "cuda",
-    "numpy-float64" with "numpy", anything else with CPU on all threads."""
+    """What a target this version does not know is compared with (a file
+    from another version): "compile-cuda" with "cuda", a name extending a
+    known target's with that target, anything else with CPU on all threads."""
     if target.startswith("compile-") and target.removeprefix("compile-") in present:
         return target.removeprefix("compile-")
-    prefixes = [t for t in TARGET_ORDER if target.startswith(t) and t in present]
+    prefixes = [t for t in CORE_TARGETS if target.startswith(t) and t in present]
     return max(prefixes, key=len) if prefixes else "cpu-allthreads"
 
 
 def _speedups(main: list[dict[str, Any]]) -> dict[str, Any]:
-    value = {(str(_info(b)["network"]), str(_info(b)["step"]), str(_info(b)["target"])): throughput(b) for b in main}
+    def key(b: dict[str, Any]) -> tuple[str, str, str]:
+        return str(_info(b)["network"]), str(_info(b)["step"]), str(_info(b)["target"])
+
+    value = {key(b): throughput(b) for b in main}
+    unreliable = {key(b) for b in main if _info(b).get("unreliable")}
     targets = {t for _, _, t in value}
-    pairs = [p for p in SPEEDUPS if p[0] in targets or p[0] == "cuda"]
-    pairs += [(t, _base_target(t, targets)) for t in sorted(targets) if t not in TARGET_ORDER]
+    # a core target's columns stay (as "not measured") when it did not run
+    pairs = [p for p in SPEEDUP_PAIRS if p[0] in targets or TARGETS[p[0]].core]
+    pairs += [(t, _base_target(t, targets)) for t in sorted(targets) if t not in TARGETS]
     rows = []
     def position(key: tuple[str, str]) -> tuple[str, int, str]:
         return key[0], STEP_ORDER.index(key[1]) if key[1] in STEP_ORDER else len(STEP_ORDER), key[1]
@@ -199,7 +223,8 @@ def _speedups(main: list[dict[str, Any]]) -> dict[str, Any]:
         cells = []
         for fast, slow in pairs:
             a, b = value.get((net, step, fast)), value.get((net, step, slow))
-            cells.append(f"{a / b:.2f}×" if a and b else "not measured")
+            doubt = " (unreliable)" if {(net, step, fast), (net, step, slow)} & unreliable else ""
+            cells.append(f"{a / b:.2f}×{doubt}" if a and b else "not measured")
         rows.append({"network": net, "step": step, "cells": cells})
     return {"columns": [f"{a} vs {b}" for a, b in pairs], "rows": rows}
 
@@ -276,22 +301,51 @@ def _comparison(doc: dict[str, Any], baseline: dict[str, Any], label: str) -> di
     base = {_key(b): b for b in baseline["benchmarks"]}
     rows = []
     for b in doc["benchmarks"]:
-        other = base.get(_key(b))
-        if other is None:
+        change = _change(b, base.get(_key(b)))
+        if change is None:
             continue
-        now, then = b["stats"]["median"], other["stats"]["median"]
-        change = now / then - 1 if then > 0 else 0.0
-        flag = "slower" if change > REGRESSION_THRESHOLD else "faster" if change < -REGRESSION_THRESHOLD else ""
-        rows.append({"name": b["name"], "now": format_time(now), "then": format_time(then),
-                     "ratio": f"{then / now:.2f}×" if now > 0 else "", "change": f"{100 * change:+.1f}%",
-                     "flag": flag})
+        rows.append({"name": b["name"], "now": format_time(b["stats"]["median"]),
+                     "then": format_time(base[_key(b)]["stats"]["median"]),
+                     "ratio": f"{change.ratio:.2f}×", "interval": change.interval,
+                     "verdict": change.verdict, "flag": change.verdict.split(":")[0]})
+    counts = {v: sum(1 for r in rows if r["flag"] == v) for v in ("slower", "faster", "unchanged", "inconclusive")}
     return {
         "label": label,
         "machine": machine(baseline)["summary"],
         "date": baseline.get("datetime", ""),
         "rows": rows,
+        "counts": counts,
         "unmatched": len(doc["benchmarks"]) - len(rows),
-        "threshold": f"{100 * REGRESSION_THRESHOLD:.0f}%",
+        "threshold": f"{100 * compare.REGRESSION_THRESHOLD:.0f}%",
+        "confidence": f"{100 * compare.CONFIDENCE:.0f}%",
+    }
+
+
+def reliability(doc: dict[str, Any]) -> dict[str, Any]:
+    """Whether the run's figures can be trusted: counts of benchmarks marked
+    unreliable (by reason) and the most other processes used, from each
+    benchmark's ``extra_info`` (a file without them says nothing either way)."""
+    infos = [_info(b) for b in doc["benchmarks"]]
+    watched = [i for i in infos if i.get("machine_state")]
+    flagged = [i for i in infos if i.get("unreliable")]
+    busy = [i for i in flagged if i.get("machine_busy")]
+    others = [as_float(i["machine_state"].get("others_cores_during")) or 0.0 for i in watched]
+    if not watched:
+        word = "not recorded"
+    elif busy:
+        word = "unreliable: machine busy"
+    elif flagged:
+        word = "partly unreliable: wide spread"
+    else:
+        word = "reliable"
+    return {
+        "word": word,
+        "watched": len(watched),
+        "unreliable": len(flagged),
+        "busy": len(busy),
+        "spread": len(flagged) - len(busy),
+        "others_max": f"{max(others, default=0.0):.1f}",
+        "examples": sorted({str(i["unreliable"][0]) for i in flagged})[:3],
     }
 
 
@@ -321,6 +375,7 @@ def build(doc: dict[str, Any], baseline: dict[str, Any] | None = None, baseline_
         "others": [_row(b, ceilings, base_index) for b in benchmarks if id(b) not in used],
         "comparison": _comparison(doc, baseline, baseline_label) if baseline else None,
         "bound_share": f"{100 * BOUND_SHARE:.0f}%",
+        "reliability": reliability(doc),
     }
 
 
@@ -338,4 +393,7 @@ def summary(doc: dict[str, Any]) -> dict[str, Any]:
         "train": [(net, [format_number(value.get((net, "train", t))) for t in targets]) for net in networks],
         "date": doc.get("datetime", ""),
         "machine": machine(doc)["summary"],
+        "reliability": reliability(doc),
+        "claims": [(str(_info(b)["claim"]), str(_info(b).get("verdict", ""))) for b in doc["benchmarks"]
+                   if _info(b).get("claim")],
     }

@@ -17,13 +17,10 @@ import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
+from torchconform.bench.targets import TARGETS
+
 #: One colour per benchmark target, the same on every chart.
-TARGET_COLOURS = {
-    "numpy": "#8c8c8c",
-    "cpu-1thread": "#9ecae1",
-    "cpu-allthreads": "#3182bd",
-    "cuda": "#31a354",
-}
+TARGET_COLOURS = {name: target.colour for name, target in TARGETS.items() if target.colour}
 #: One colour per dtype (the error chart), floats in warm tones, integers in cool ones.
 DTYPE_COLOURS = {
     "bool": "#7f7f7f", "uint8": "#9ecae1", "int8": "#6baed6", "int16": "#4292c6", "int32": "#2171b5",
@@ -35,6 +32,8 @@ _RC = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.s
 
 
 def colour(name: str, order: Sequence[str] = ()) -> str:
+    """The hex colour of a benchmark target or dtype ``name``; other names get
+    the spare colours by their position in ``order``, so a chart's legend is stable."""
     if name in TARGET_COLOURS:
         return TARGET_COLOURS[name]
     if name in DTYPE_COLOURS:

@@ -9,7 +9,7 @@ from typing import Any
 
 from torchconform import environment
 from torchconform.report import charts
-from torchconform.report.data import OUTCOMES, as_float
+from torchconform.resultsfile import OUTCOMES, as_float
 
 #: Capabilities in the order a reader expects; others follow alphabetically.
 CAPABILITY_ORDER = ("forward", "grad", "gradgrad", "grad_outputs", "inplace", "out", "layout")
@@ -27,6 +27,8 @@ STATUSES = {
 
 
 def status(record: dict[str, Any]) -> str:
+    """The page's status of a result record: "fail" (failed or error),
+    "xpass", "deviation" (xfailed), "pass" or "skip"."""
     outcome = record["outcome"]
     if outcome in ("failed", "error"):
         return "fail"
@@ -34,6 +36,8 @@ def status(record: dict[str, Any]) -> str:
 
 
 def slug(*parts: str) -> str:
+    """``parts`` joined by "--" with every run of other than ``[a-zA-Z0-9_.-]``
+    replaced by "-": a stable HTML id or file name."""
     return re.sub(r"[^a-zA-Z0-9_.-]+", "-", "--".join(str(p) for p in parts)).strip("-")
 
 
@@ -46,6 +50,7 @@ def _device_key(device: str) -> tuple[int, str]:
 
 
 def format_ulp(value: Any) -> str:
+    """A largest ULP error for the table (three significant digits, "inf"); "" if not a number."""
     number = as_float(value)
     if number is None:
         return ""

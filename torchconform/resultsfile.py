@@ -1,9 +1,10 @@
 """The result files: their format, an atomic writer, and readers that give
 one clear error (:class:`ReportError`) for a missing, corrupt or foreign file.
 
-This module needs only the standard library, so the pytest plugin
-(:mod:`torchconform.results`) writes with it without loading the page
-builder's dependencies.
+It sits below both its writer (the pytest plugin :mod:`torchconform.results`)
+and its reader (:mod:`torchconform.report`), so neither imports the other, and
+it needs only the standard library, so the plugin writes without loading the
+page builder's dependencies.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+#: The ``schema`` field of a conformance result; bumped when the format changes.
 SCHEMA = "torchconform.conformance/1"
+#: The outcomes a conformance record may have.
 OUTCOMES = ("passed", "failed", "error", "xfailed", "xpassed", "skipped")
 
 
@@ -59,6 +62,8 @@ def _umask() -> int:
 
 
 def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` to ``path`` as strict, indented JSON (see :func:`jsonable`),
+    atomically. Raises ``OSError`` if the file cannot be written."""
     atomic_write_text(path, json.dumps(jsonable(data), indent=1, allow_nan=False) + "\n")
 
 
@@ -67,6 +72,9 @@ class ReportError(Exception):
 
 
 def read_json(path: Path, what: str) -> Any:
+    """The JSON document at ``path``; ``what`` names it in errors.
+
+    Raises :class:`ReportError` (one line) if it is missing, unreadable or not JSON."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -80,7 +88,10 @@ def read_json(path: Path, what: str) -> Any:
 
 
 def load_conformance(path: Path) -> dict[str, Any]:
-    """A conformance result written by :mod:`torchconform.results`, checked for shape."""
+    """A conformance result written by :mod:`torchconform.results`, checked for shape
+    (``schema`` equal to :data:`SCHEMA`, a ``records`` list of objects with a
+    ``nodeid`` and an outcome in :data:`OUTCOMES`, ``environment`` and ``run``
+    objects). Raises :class:`ReportError` naming the first problem."""
     doc = read_json(path, "conformance results")
     schema = doc.get("schema") if isinstance(doc, dict) else None
     if not isinstance(schema, str) or not schema.startswith("torchconform.conformance/"):
@@ -103,7 +114,9 @@ def load_conformance(path: Path) -> dict[str, Any]:
 
 
 def load_bench(path: Path, what: str = "benchmark results") -> dict[str, Any]:
-    """A pytest-benchmark JSON file (``--benchmark-json``), checked for shape."""
+    """A pytest-benchmark JSON file (``--benchmark-json``), checked for shape:
+    each benchmark has a name and numeric median/min/max stats (seconds).
+    Raises :class:`ReportError` naming the first problem."""
     doc = read_json(path, what)
     benchmarks = doc.get("benchmarks") if isinstance(doc, dict) else None
     if not isinstance(benchmarks, list):

@@ -1,0 +1,214 @@
+"""Elementwise rows of the op table: unary, binary (broadcasting) and ternary.
+
+Adding an op is adding a row (see CONTRIBUTING.md): the conformance tests
+iterate these lists (``conformance/test_math.py``, the autograd modules).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+from torchconform.ops.gradient import FINITE_DIFFERENCES as FD, Derivatives, Domain, Smooth
+from torchconform.ops.record import ALL, NUMERIC, REAL, Deviates, Op
+from torchconform.references import nn as nn_ref, vjp
+
+_POSITIVE = Smooth((Domain((0.1, 5.0)),))
+_UNIT = Smooth((Domain((-0.9, 0.9)),))
+_NONZERO = Domain(avoid=(0.0,))
+_AWAY_FROM_ZERO = Smooth((_NONZERO,))
+
+
+def _th(x):
+    return np.tanh(x)
+
+
+def _sig(x):
+    return nn_ref.sigmoid(x)
+
+
+_EXP = Derivatives((np.exp,) * 3)
+_LOG = Derivatives((lambda x: 1 / x, lambda x: -1 / x ** 2, lambda x: 2 / x ** 3))
+# torch forms 1 - y*y from the output y: relative to its terms, not its value.
+_TANH = Derivatives(
+    (lambda x: 1 - _th(x) ** 2, lambda x: -2 * _th(x) * (1 - _th(x) ** 2),
+     lambda x: -2 * (1 - _th(x) ** 2) * (1 - 3 * _th(x) ** 2)),
+    (lambda x: 1 + _th(x) ** 2, lambda x: 2 * np.abs(_th(x)) * (1 + _th(x) ** 2),
+     lambda x: 2 * (1 + _th(x) ** 2) * (1 + 3 * _th(x) ** 2)))
+_SIGMOID = Derivatives(
+    (lambda x: _sig(x) * (1 - _sig(x)), lambda x: _sig(x) * (1 - _sig(x)) * (1 - 2 * _sig(x)),
+     lambda x: _sig(x) * (1 - _sig(x)) * (1 - 6 * _sig(x) + 6 * _sig(x) ** 2)),
+    (lambda x: _sig(x) * (1 + _sig(x)), lambda x: _sig(x) * (1 + _sig(x)) * (1 + 2 * _sig(x)),
+     lambda x: _sig(x) * (1 + _sig(x)) * (1 + 6 * _sig(x) + 6 * _sig(x) ** 2)))
+
+UNARY = [
+    Op("exp", "torch.exp(x)", "np.exp(x)", inplace="x.exp_()", out="torch.exp(x, out=out)", kinds=("float", "complex"),
+       grad=_EXP.vjp(), derivatives=_EXP),
+    Op("exp2", "torch.exp2(x)", "np.exp2(x)", grad=FD),
+    Op("expm1", "torch.expm1(x)", "np.expm1(x)", grad=FD),
+    Op("log", "torch.log(x)", "np.log(x)", inplace="x.log_()", out="torch.log(x, out=out)",
+       grad=_LOG.vjp(), smooth=_POSITIVE, derivatives=_LOG),
+    Op("log2", "torch.log2(x)", "np.log2(x)", grad=FD, smooth=_POSITIVE),
+    Op("log10", "torch.log10(x)", "np.log10(x)", grad=FD, smooth=_POSITIVE),
+    Op("log1p", "torch.log1p(x)", "np.log1p(x)", grad=FD, smooth=Smooth((Domain((-0.9, 5.0)),))),
+    Op("sqrt", "torch.sqrt(x)", "np.sqrt(x)", inplace="x.sqrt_()", out="torch.sqrt(x, out=out)",
+       grad=vjp.elementwise(lambda x: 0.5 / np.sqrt(x)), smooth=_POSITIVE),
+    Op("rsqrt", "torch.rsqrt(x)", "1 / np.sqrt(x)", grad=FD, smooth=_POSITIVE),
+    Op("abs", "torch.abs(x)", "np.abs(x)", kinds=("int", "float"), inplace="x.abs_()", out="torch.abs(x, out=out)",
+       grad=vjp.elementwise(np.sign), smooth=_AWAY_FROM_ZERO),
+    Op("neg", "torch.neg(x)", "-x", kinds=("int", "float", "complex"), grad=FD,
+       deviation=Deviates("complex-neg-keeps-positive-zero-parts",
+                          "np.iscomplexobj(x) & (((x.real == 0) & ~np.signbit(x.real))"
+                          " | ((x.imag == 0) & ~np.signbit(x.imag)))")),
+    Op("sign", "torch.sign(x)", "np.sign(x)", kinds=("int", "float"),
+       deviation=Deviates("sign-of-nan-is-zero", "np.isnan(x)")),
+    Op("square", "torch.square(x)", "np.square(x)", kinds=("int", "float"), grad=FD,
+       derivatives=Derivatives((lambda x: 2 * x, lambda x: 2.0, lambda x: 0.0))),
+    Op("reciprocal", "torch.reciprocal(x)", "1 / x", grad=FD, smooth=_AWAY_FROM_ZERO),
+    Op("deg2rad", "torch.deg2rad(x)", "np.deg2rad(x)", grad=vjp.elementwise(lambda x: np.full_like(x, np.pi / 180))),
+    Op("sin", "torch.sin(x)", "np.sin(x)", inplace="x.sin_()", out="torch.sin(x, out=out)",
+       grad=vjp.elementwise(np.cos),
+       derivatives=Derivatives((np.cos, lambda x: -np.sin(x), lambda x: -np.cos(x)), (lambda x: 1.0,) * 3)),
+    Op("cos", "torch.cos(x)", "np.cos(x)", grad=vjp.elementwise(lambda x: -np.sin(x))),
+    Op("tan", "torch.tan(x)", "np.tan(x)", factor="special", grad=FD, smooth=Smooth((Domain((-1.3, 1.3)),))),
+    Op("asin", "torch.asin(x)", "np.arcsin(x)", factor="special", grad=FD, smooth=_UNIT),
+    Op("acos", "torch.acos(x)", "np.arccos(x)", factor="special", grad=FD, smooth=_UNIT),
+    Op("atan", "torch.atan(x)", "np.arctan(x)", factor="special", grad=FD),
+    Op("sinh", "torch.sinh(x)", "np.sinh(x)", factor="special", grad=FD),
+    Op("cosh", "torch.cosh(x)", "np.cosh(x)", factor="special", grad=FD),
+    Op("tanh", "torch.tanh(x)", "np.tanh(x)", factor="special", inplace="x.tanh_()",
+       grad=_TANH.vjp(), derivatives=_TANH),
+    Op("asinh", "torch.asinh(x)", "np.arcsinh(x)", factor="special", grad=FD),
+    Op("acosh", "torch.acosh(x)", "np.arccosh(x)", factor="special", grad=FD, smooth=Smooth((Domain((1.1, 5.0)),))),
+    Op("atanh", "torch.atanh(x)", "np.arctanh(x)", factor="special", grad=FD, smooth=_UNIT),
+    Op("sigmoid", "torch.sigmoid(x)", "ref.sigmoid(x)", factor="special", inplace="x.sigmoid_()",
+       grad=_SIGMOID.vjp(), derivatives=_SIGMOID),
+    Op("relu", "torch.relu(x)", "ref.relu(x)", kinds=("int", "float"), inplace="x.relu_()",
+       grad=vjp.elementwise(lambda x: (x > 0).astype(np.float64)), smooth=_AWAY_FROM_ZERO),
+    Op("erf", "torch.erf(x)", "np.vectorize(math.erf, otypes=[np.float64])(x)", factor="special", grad=FD,
+       deviation=Deviates("erf-bfloat16-flushes-tiny", "(np.abs(x) < 2.0 ** -14) & (dtype == 'bfloat16')")),
+    Op("floor", "torch.floor(x)", "np.floor(x)", kinds=("int", "float")),
+    Op("ceil", "torch.ceil(x)", "np.ceil(x)", kinds=("int", "float")),
+    Op("trunc", "torch.trunc(x)", "np.trunc(x)", kinds=("int", "float")),
+    Op("round", "torch.round(x)", "np.round(x)", kinds=("float",)),
+    Op("frac", "torch.frac(x)", "x - np.trunc(x)", grad=FD,
+       smooth=Smooth((Domain(avoid=tuple(float(k) for k in range(-3, 4))),))),
+    Op("isnan", "torch.isnan(x)", "np.isnan(x)", out_dtype="bool"),
+    Op("isinf", "torch.isinf(x)", "np.isinf(x)", out_dtype="bool"),
+    Op("isfinite", "torch.isfinite(x)", "np.isfinite(x)", out_dtype="bool"),
+    Op("logical_not", "torch.logical_not(x)", "np.logical_not(x)", kinds=ALL, out_dtype="bool"),
+]
+
+
+def _alpha(shapes, dtype):
+    # torch refuses a float alpha for integer tensors, and a negative one would
+    # not fit an unsigned dtype in NumPy: draw those only for floats.
+    choices = [1, 2] if not (dtype.is_floating_point or dtype.is_complex) else [1, 2, -1, 0.5]
+    return st.fixed_dictionaries({"alpha": st.sampled_from(choices)})
+
+
+def _value(shapes, dtype):
+    return st.fixed_dictionaries({"value": st.sampled_from([1, -0.5, 2, 0])})
+
+
+# Composite ops evaluate their terms in the working dtype, so a term can
+# overflow (inf - inf = nan) where the float64 reference does not. Bounded
+# inputs keep every term finite; the unbounded special values are covered by
+# the single-step ops (``add`` without alpha, ``mul``, ...).
+NO_INTERMEDIATE_OVERFLOW = (-1e4, 1e4)
+
+_SMALL_INT = (-1000, 1000)
+_SUBNORMAL_Y = "(np.abs(y) < tiny) & (y != 0)"
+# Divisors for which x / y leaves the finite range: subnormal, or tiny against a large x.
+_QUOTIENT_OVERFLOWS = "((np.abs(y) < tiny) | (np.abs(x / y) > huge)) & (y != 0)"
+_NON_FINITE_COMPLEX_Y = "np.iscomplexobj(y) & ~np.isfinite(y)"
+# ... or a part of the complex sum (difference) that is zero, whose sign comes from alpha * y.
+_COMPLEX_SUM_DEVIATES = _NON_FINITE_COMPLEX_Y + " | (np.iscomplexobj(y) & (((x + y).real == 0) | ((x + y).imag == 0)))"
+_COMPLEX_DIFFERENCE_DEVIATES = (_NON_FINITE_COMPLEX_Y
+                                + " | (np.iscomplexobj(y) & (((x - y).real == 0) | ((x - y).imag == 0)))")
+# Elements where some product of parts leaves the dtype's finite range (inputs that are inf or nan
+# included), or underflows below its normal range (its zero's sign then follows the formula).
+_COMPLEX_PRODUCT_OVERFLOWS = ("np.iscomplexobj(x) & (~(np.maximum(np.abs(x.real), np.abs(x.imag))"
+                              " * np.maximum(np.abs(y.real), np.abs(y.imag)) <= huge)"
+                              + "".join(f" | ((np.abs({p}) < tiny) & ({p} != 0))" for p in
+                                        ("x.real * y.real", "x.imag * y.imag", "x.real * y.imag", "x.imag * y.real"))
+                              + ")")
+# Elements whose exact quotient lies within a rounding of the next integer away from zero.
+_QUOTIENT_ROUNDS_UP_TO_AN_INTEGER = ("(np.round(x / y) != np.trunc(x / y))"
+                                     " & (np.abs(x / y - np.round(x / y)) <= eps * np.abs(x / y))")
+_TIES_ARE_KINKS = Smooth(apart=((0, 1),))
+
+BINARY = [
+    Op("add", "torch.add(x, y)", "x + y", arity=2, kinds=NUMERIC, inplace="x.add_(y)", out="torch.add(x, y, out=out)",
+       grad=vjp.add, deviation=Deviates("complex-add-scales-other-by-alpha", _COMPLEX_SUM_DEVIATES)),
+    Op("sub", "torch.sub(x, y)", "x - y", arity=2, kinds=NUMERIC, inplace="x.sub_(y)", out="torch.sub(x, y, out=out)",
+       grad=vjp.sub, deviation=Deviates("complex-add-scales-other-by-alpha", _COMPLEX_DIFFERENCE_DEVIATES)),
+    # alpha * y is rounded (and can overflow) before the addition: a composite op.
+    Op("add_alpha", "torch.add(x, y, alpha=alpha)", "x + alpha * y", arity=2, kinds=NUMERIC, params=_alpha,
+       domain=NO_INTERMEDIATE_OVERFLOW, scale="np.abs(x) + np.abs(alpha * y)", inplace="x.add_(y, alpha=alpha)",
+       out="torch.add(x, y, alpha=alpha, out=out)", grad=FD),
+    Op("sub_alpha", "torch.sub(x, y, alpha=alpha)", "x - alpha * y", arity=2, kinds=NUMERIC, params=_alpha,
+       domain=NO_INTERMEDIATE_OVERFLOW, scale="np.abs(x) + np.abs(alpha * y)", inplace="x.sub_(y, alpha=alpha)",
+       out="torch.sub(x, y, alpha=alpha, out=out)", grad=FD),
+    Op("mul", "torch.mul(x, y)", "x * y", arity=2, kinds=NUMERIC, inplace="x.mul_(y)",
+       out="torch.mul(x, y, out=out)", grad=vjp.mul,
+       deviation=Deviates("complex-mul-non-finite-parts", _COMPLEX_PRODUCT_OVERFLOWS)),
+    Op("div", "torch.div(x, y)", "x / y", arity=2, kinds=("int", "float", "complex"), out_dtype="float",
+       nonzero=("y",), inplace="x.div_(y)", out="torch.div(x, y, out=out)",
+       grad=vjp.div, smooth=Smooth((Domain(), _NONZERO)),
+       deviation=Deviates("complex-division-edge-operands",
+                          f"np.iscomplexobj(y) & (({_SUBNORMAL_Y}) | ~np.isfinite(x) | ~np.isfinite(y)"
+                          " | (np.abs(y) > np.sqrt(huge)) | (np.abs(x) > np.sqrt(huge)))")),
+    Op("div_floor", "torch.div(x, y, rounding_mode='floor')", "np.floor_divide(x, y)", arity=2, kinds=REAL,
+       domain=_SMALL_INT, nonzero=("y",)),
+    Op("div_trunc", "torch.div(x, y, rounding_mode='trunc')", "ref.trunc_divide(x, y)", arity=2, kinds=REAL,
+       domain=_SMALL_INT, nonzero=("y",),
+       deviation=Deviates("div-trunc-rounds-the-quotient-first", _QUOTIENT_ROUNDS_UP_TO_AN_INTEGER),
+       crash=Deviates("div-trunc-int-min-by-minus-one-crashes", "(x == int_min) & (y == -1) & (int_min < 0)")),
+    Op("floor_divide", "x // y", "x // y", arity=2, kinds=REAL, domain=_SMALL_INT, nonzero=("y",)),
+    Op("remainder", "torch.remainder(x, y)", "np.remainder(x, y)", arity=2, kinds=REAL, domain=_SMALL_INT,
+       nonzero=("y",),
+       deviation=(Deviates("remainder-subnormal-divisor", _QUOTIENT_OVERFLOWS),
+                  Deviates("remainder-zero-takes-the-dividend-sign",
+                           "(np.remainder(x, y) == 0) & (np.signbit(x) != np.signbit(y)) & (x.dtype.kind == 'f')"))),
+    Op("fmod", "torch.fmod(x, y)", "np.fmod(x, y)", arity=2, kinds=REAL, domain=_SMALL_INT, nonzero=("y",),
+       deviation=Deviates("fmod-subnormal-divisor", _QUOTIENT_OVERFLOWS)),
+    Op("pow", "torch.pow(x, y)", "np.power(x, y)", arity=2, factor="pow", domain=(-8, 8),
+       grad=vjp.pow_, smooth=Smooth((Domain((0.1, 5.0)), Domain()))),
+    # x = 0 with y < 0 is the branch cut.
+    Op("atan2", "torch.atan2(x, y)", "np.arctan2(x, y)", arity=2, factor="special", grad=FD,
+       smooth=Smooth((_NONZERO, Domain()))),
+    Op("hypot", "torch.hypot(x, y)", "np.hypot(x, y)", arity=2, factor="special"),
+    Op("maximum", "torch.maximum(x, y)", "np.maximum(x, y)", arity=2, kinds=REAL, grad=FD, smooth=_TIES_ARE_KINKS),
+    Op("minimum", "torch.minimum(x, y)", "np.minimum(x, y)", arity=2, kinds=REAL, grad=FD, smooth=_TIES_ARE_KINKS),
+    Op("fmax", "torch.fmax(x, y)", "np.fmax(x, y)", arity=2),
+    Op("eq", "torch.eq(x, y)", "x == y", arity=2, kinds=ALL, out_dtype="bool"),
+    Op("ne", "x != y", "x != y", arity=2, kinds=ALL, out_dtype="bool"),
+    Op("lt", "x < y", "x < y", arity=2, kinds=("bool", "int", "float"), out_dtype="bool"),
+    Op("le", "x <= y", "x <= y", arity=2, kinds=("bool", "int", "float"), out_dtype="bool"),
+    Op("gt", "torch.gt(x, y)", "x > y", arity=2, kinds=("bool", "int", "float"), out_dtype="bool"),
+    Op("ge", "torch.ge(x, y)", "x >= y", arity=2, kinds=("bool", "int", "float"), out_dtype="bool"),
+    Op("logical_and", "torch.logical_and(x, y)", "np.logical_and(x, y)", arity=2, kinds=ALL, out_dtype="bool"),
+    Op("logical_xor", "torch.logical_xor(x, y)", "np.logical_xor(x, y)", arity=2, kinds=ALL, out_dtype="bool"),
+    Op("bitwise_and", "x & y", "x & y", arity=2, kinds=("bool", "int")),
+    Op("bitwise_or", "x | y", "x | y", arity=2, kinds=("bool", "int")),
+    Op("bitwise_xor", "x ^ y", "x ^ y", arity=2, kinds=("bool", "int")),
+]
+
+TERNARY = [
+    Op("addcmul", "torch.addcmul(x, y, z, value=value)", "x + value * y * z", arity=3, params=_value,
+       domain=NO_INTERMEDIATE_OVERFLOW,
+       scale="np.abs(x) + np.abs(value * y * z)", inplace="x.addcmul_(y, z, value=value)",
+       out="torch.addcmul(x, y, z, value=value, out=out)", grad=FD),
+    Op("addcdiv", "torch.addcdiv(x, y, z, value=value)", "x + value * y / z", arity=3, params=_value,
+       domain=NO_INTERMEDIATE_OVERFLOW,
+       scale="np.abs(x) + np.abs(value * y / z)", inplace="x.addcdiv_(y, z, value=value)",
+       grad=FD, smooth=Smooth((Domain(), Domain(), _NONZERO)),
+       deviation=Deviates("addcdiv-scales-tensor1-before-dividing", "(np.abs(value * y) < tiny) & (value * y != 0)")),
+    Op("clamp", "torch.clamp(x, y, z)", "np.minimum(np.maximum(x, y), z)", arity=3, kinds=REAL,
+       grad=vjp.clamp,
+       smooth=Smooth((Domain(), Domain((-2.0, -0.2)), Domain((0.2, 2.0))), apart=((0, 1), (0, 2)),
+                     full_first="clamp-backward-broadcast-input")),
+    Op("lerp", "torch.lerp(x, y, z)", "x + z * (y - x)", arity=3, scale="np.abs(x) + np.abs(z * y) + np.abs(z * x)",
+       domain=NO_INTERMEDIATE_OVERFLOW, grad=FD),
+]
