@@ -158,7 +158,8 @@ BINARY = [
        grad=vjp.div, smooth=Smooth((Domain(), _NONZERO)),
        deviation=Deviates("complex-division-edge-operands",
                           f"np.iscomplexobj(y) & (({_SUBNORMAL_Y}) | ~np.isfinite(x) | ~np.isfinite(y)"
-                          " | (np.abs(y) > np.sqrt(huge)) | (np.abs(x) > np.sqrt(huge)))")),
+                          " | (np.abs(y) > np.sqrt(huge)) | (np.abs(x) > np.sqrt(huge))"
+                          " | ((x / y).real == 0) | ((x / y).imag == 0))")),
     Op("div_floor", "torch.div(x, y, rounding_mode='floor')", "np.floor_divide(x, y)", arity=2, kinds=REAL,
        domain=_SMALL_INT, nonzero=("y",)),
     Op("div_trunc", "torch.div(x, y, rounding_mode='trunc')", "ref.trunc_divide(x, y)", arity=2, kinds=REAL,
