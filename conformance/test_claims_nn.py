@@ -23,6 +23,7 @@ from torchconform.networks.blitz import LeNet
 from torchconform.networks.course import LR
 from torchconform.oracle import assert_matches
 from torchconform.references import nn as ref
+from torchconform.references import optim as optim_ref
 
 pytestmark = [pytest.mark.area("claims"), pytest.mark.capability("seed_claim")]
 
@@ -350,7 +351,7 @@ def test_optimizer_matches_numpy_update_rule(name, kwargs, device):
     grads = rng.standard_normal((4, 5))
     p = torch.tensor(p0, device=device, requires_grad=True)
     optimizer = getattr(torch.optim, name)([p], **kwargs)
-    reference = ref.OPTIMIZERS[name](**kwargs)
+    reference = optim_ref.OPTIMIZERS[name](**kwargs)
     expected = {"p": p0.copy()}
     for g in grads:
         p.grad = torch.tensor(g, device=device)

@@ -60,12 +60,21 @@ def _fused_step(name: str) -> Callable[[str], object]:
     return probe
 
 
+def _adam_decoupled(device: str) -> object:
+    import torch
+
+    param = torch.nn.Parameter(torch.zeros(2, device=device))
+    return torch.optim.Adam([param], decoupled_weight_decay=True)
+
+
 FEATURES = {
     **{f"{name}-generator": Feature(f"torch.{name}(..., generator=...)", "2.5", _like_with_generator(name))
        for name in ("rand_like", "randn_like", "randint_like")},
     **{f"fused-{name}": Feature(f"torch.optim.{name}(..., fused=True) on this device", since,
                                 _fused_step(name))
        for name, since in (("SGD", "2.4"), ("Adam", "2.4"), ("AdamW", "2.4"), ("Adagrad", "2.4"))},
+    "adam-decoupled-weight-decay": Feature("torch.optim.Adam(..., decoupled_weight_decay=...)", "2.7",
+                                           _adam_decoupled),
 }
 
 

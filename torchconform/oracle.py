@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from torchconform import dtypes, record
+from torchconform import coverage, dtypes, record
 from torchconform.tolerances import Tolerance, tolerance, ulp_error
 
 
@@ -50,12 +50,14 @@ def assert_matches(
     one rounding step (no ``scale``; and unless ``zero_sign`` is False: an
     op the policy lists in :data:`tolerances.ZERO_SIGN_UNSPECIFIED`),
     complex values part by part (see :mod:`tolerances`). ``op`` names a policy factor, ``scale`` the size of
-    the op's terms. The largest ULP error is noted for the report.
+    the op's terms. The largest ULP error is noted for the report, and the
+    comparison for the API coverage (:mod:`torchconform.coverage`).
     Raises ``AssertionError`` with the tolerance, the worst element and, when
     ``repro`` is given, a standalone script.
     """
     if not isinstance(dtype, torch.dtype):
         raise TypeError(f"dtype must be the expected torch.dtype of the result, got {dtype!r}")
+    coverage.compared(actual)
     got = dtypes.tensor_to_numpy(actual) if isinstance(actual, torch.Tensor) else np.asarray(actual)
     tol = tolerance(dtype, kind=kind, op=op)
     want = dtypes.round_to_dtype(np.asarray(expected), dtype) if kind == "forward" else np.asarray(expected)

@@ -7,7 +7,8 @@
      "run": {"started", "finished", "partial", "partial_reasons", "exitstatus", ...},
      "deviations": [...],            # the known deviations the run applied
      "totals": {"passed": n, ...},
-     "records": [{"nodeid", "area", "op", "capability", "dtype", "device", "outcome", ...}, ...]}
+     "records": [{"nodeid", "area", "op", "capability", "dtype", "device", "outcome", ...}, ...],
+     "coverage": {...}}             # torchconform.coverage.field(): API families called and checked
 
 It works under pytest-xdist: what a worker knows about a test (its markers and
 parameters) travels in ``user_properties``, the one channel xdist ships back,
@@ -30,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from torchconform import sharding
+from torchconform import coverage, sharding
 from torchconform.resultsfile import SCHEMA, write_json
 
 #: The user_properties key carrying a case's markers and parameters from the worker.
@@ -291,6 +292,7 @@ class Recorder:
         self.open: dict[str, dict[str, Any]] = {}
         self.records: list[dict[str, Any]] = []
         self.write_error = ""
+        self.coverage = coverage.Accumulator()
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         from torchconform import environment
@@ -307,6 +309,7 @@ class Recorder:
             case.update(_meta_from_nodeid(report.nodeid))
         props = dict(report.user_properties)
         case.update(props.get(META_KEY) or {})
+        self.coverage.add(props.get(coverage.PROPERTY))
         for key in NOTED:
             if key in props:
                 case[key] = props[key]
@@ -418,6 +421,7 @@ class Recorder:
             "deviations": [asdict(d) for d in known],
             "totals": dict(Counter(r["outcome"] for r in self.records)),
             "records": sorted(self.records, key=lambda r: r["nodeid"]),
+            "coverage": self.coverage.field(),
         }
 
     @pytest.hookimpl(trylast=True)
