@@ -82,7 +82,7 @@ SAMPLE = """
     from torchconform.oracle import assert_matches
 
     def test_checks_erf():
-        assert_matches(torch.special.erf(torch.zeros(3)), np.zeros(3))
+        assert_matches(torch.special.erf(torch.zeros(3)), np.zeros(3), torch.float32)
 
     def test_calls_fft_only():
         np.testing.assert_allclose(torch.fft.fft(torch.ones(2)).numpy(), [2, 0])
@@ -90,10 +90,10 @@ SAMPLE = """
     @pytest.mark.checks("linalg.qr")
     def test_qr_property():
         q, r = torch.linalg.qr(torch.eye(2))
-        assert_matches(q @ r, np.eye(2, dtype=np.float32))
+        assert_matches(q @ r, np.eye(2, dtype=np.float32), torch.float32)
 
     def test_fails_after_checking_expm1():
-        assert_matches(torch.special.expm1(torch.zeros(1)), np.ones(1))
+        assert_matches(torch.special.expm1(torch.zeros(1)), np.ones(1), torch.float32)
 """
 
 
