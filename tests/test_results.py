@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import torch
 
 import torchconform
 from torchconform import deviations, environment, results
@@ -129,7 +130,8 @@ def test_records_describe_every_case(sample):
     assert len(doc["records"]) == sum(outcomes[k] for k in ("passed", "failed", "skipped", "xfailed"))
     assert doc["run"]["partial"] is False and doc["run"]["exitstatus"] == 1
     assert doc["deviations"] == [{"id": "demo-by-design", "test": "*::test_known_difference*", "reason": "by design",
-                                  "dtype": None, "device": None, "link": None, "op": None}]
+                                  "dtype": None, "device": None, "link": None, "op": None,
+                                  "observed_on": []}]
     assert doc["environment"]["torch"]["version"]
 
 
@@ -178,6 +180,48 @@ def test_interrupted_run_is_written_and_marked_partial(pytester):
     doc = json.loads(path.read_text())
     assert doc["run"]["partial"] is True and "interrupted" in doc["run"]["partial_reasons"]
     assert [r["outcome"] for r in doc["records"]] == ["passed", "error"]
+
+
+EXAMPLES = textwrap.dedent("""
+    def test_example_torch_fixed():
+        pass
+
+    def test_example_that_still_differs():
+        assert False, "torch still differs"
+""")
+
+
+@pytest.mark.parametrize("calibrated, observed_on, outcome, status", [
+    ("this", ("this",), "failed", pytest.ExitCode.TESTS_FAILED),        # the calibrated release: a stale example
+    ("0.0.1", ("0.0.1",), "resolved", pytest.ExitCode.OK),              # another torch: it fixed the deviation
+    ("0.0.1", ("0.0.1", "this"), "failed", pytest.ExitCode.TESTS_FAILED),  # seen on this release: still expected
+], ids=["calibrated", "other-torch", "observed-on-this-torch"])
+def test_a_deviation_that_no_longer_shows_fails_only_where_it_is_expected(pytester, monkeypatch, calibrated,
+                                                                         observed_on, outcome, status):
+    this = deviations.release_of(torch.__version__)
+    observed_on = tuple(this if v == "this" else v for v in observed_on)
+    monkeypatch.setattr(deviations, "load", lambda: [
+        deviations.Deviation(id="fixed-upstream", test="*::test_example_torch_fixed", reason="r", observed_on=observed_on),
+        deviations.Deviation(id="still-there", test="*::test_example_that_still_differs", reason="s",
+                             observed_on=observed_on)])
+    monkeypatch.setattr(deviations, "calibrated_release", lambda: this if calibrated == "this" else calibrated)
+    pytester.makepyfile(test_examples=EXAMPLES)
+    path = pytester.path / "conformance.json"
+    result = pytester.runpytest("-p", "torchconform.pytest_plugin", "-p", "no:randomly", "-p", "no:cacheprovider",
+                                "--conformance-json", str(path))
+    assert result.ret == status
+    doc = json.loads(path.read_text())
+    records = _by_id(doc)
+    fixed = records["test_examples.py::test_example_torch_fixed"]
+    assert (fixed["outcome"], fixed["deviation"]) == (outcome, "fixed-upstream")
+    assert records["test_examples.py::test_example_that_still_differs"]["outcome"] == "xfailed"
+    assert doc["run"]["calibrated_torch"] == (this if calibrated == "this" else calibrated)
+    if outcome == "resolved":
+        result.stdout.fnmatch_lines(["*known deviation(s) resolved on this torch*: fixed-upstream",
+                                     "*1 xfailed, 1 resolved*"])
+    else:
+        result.stdout.fnmatch_lines(["*[[]XPASS(strict)[]] known deviation fixed-upstream: r*",
+                                     "*known deviation(s) no longer showing on torch*: fixed-upstream"])
 
 
 def test_no_option_writes_nothing_and_adds_no_properties(pytester):

@@ -4,7 +4,7 @@
 
     {"schema": "torchconform.conformance/1",
      "environment": {...},           # torchconform.environment.collect()
-     "run": {"started", "finished", "partial", "partial_reasons", "exitstatus", ...},
+     "run": {"started", "finished", "partial", "partial_reasons", "exitstatus", "calibrated_torch", ...},
      "deviations": [...],            # the known deviations the run applied
      "totals": {"passed": n, ...},
      "records": [{"nodeid", "area", "op", "capability", "dtype", "device", "outcome", ...}, ...],
@@ -351,7 +351,9 @@ class Recorder:
                 case["outcome"] = "error" if report.when == "setup" else "failed"
                 self._failure(case, report)
             elif report.when == "call":
-                case["outcome"] = "xpassed" if wasxfail is not None else "passed"
+                # A known deviation's XPASS gets here only where it is not strict
+                # (off the calibrated release): that torch resolved it.
+                case["outcome"] = "passed" if wasxfail is None else "resolved" if case.get("deviation") else "xpassed"
                 case["reason"] = wasxfail
         elif report.failed and case["outcome"] not in ("failed", "error"):
             case["outcome"] = "error"
@@ -416,6 +418,7 @@ class Recorder:
                 "hypothesis_profile": getattr(settings, "_current_profile", None),
                 "devices": getattr(self.config, "_torchconform_devices", None),
                 "unused_deviations": getattr(self.config, "_torchconform_unused_deviations", []),
+                "calibrated_torch": getattr(self.config, "_torchconform_calibrated", None),
                 "shard": shard.as_dict() if (shard := sharding.current(self.config)) else None,
             },
             "deviations": [asdict(d) for d in known],
