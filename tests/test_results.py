@@ -14,7 +14,7 @@ import pytest
 import torch
 
 import torchconform
-from torchconform import deviations, environment
+from torchconform import deviations, environment, results
 from torchconform.report import build_conformance
 from torchconform.resultsfile import SCHEMA, jsonable, write_json
 from torchconform.results import parse_failure, parse_hypothesis_statistics
@@ -57,7 +57,7 @@ SAMPLE = textwrap.dedent('''
         script = repro.script(op.torch_expr, op.numpy_expr, {"x": x, "y": y}, dtype=dtype,
                               tolerance=tolerance(dtype))
         a, b = dtypes.tensor_to_numpy(x).astype(np.float64), dtypes.tensor_to_numpy(y).astype(np.float64)
-        assert_matches(eval(op.torch_expr), eval(op.numpy_expr, {"x": a, "y": b}), repro=script)
+        assert_matches(eval(op.torch_expr), eval(op.numpy_expr, {"x": a, "y": b}), dtype, repro=script)
 
 
     @pytest.mark.area("autograd")
@@ -254,6 +254,42 @@ def test_records_survive_xdist_workers(pytester, monkeypatch):
     known = records["test_sample.py::test_known_difference[cpu]"]
     assert (known["outcome"], known["capability"]) == ("failed", "grad")
     assert known["message"].startswith("AssertionError: torch differs here by design")
+
+
+CRASHING = textwrap.dedent('''
+    import os
+    import signal
+
+    from torchconform import results
+
+
+    def test_torch_kills_the_worker():
+        results.leave_case_note(lambda: "OpCase(div_trunc: x=[-2**63], y=[-1])\\n"
+                                        + results.REPRO_MARKER + "\\nprint('the repro')")
+        os.kill(os.getpid(), signal.SIGFPE)
+
+
+    def test_the_run_goes_on():
+        assert True
+''')
+
+
+def test_a_crashed_worker_is_one_failed_case_with_its_input_and_repro(pytester, monkeypatch):
+    pytester.makepyfile(test_crash=CRASHING)
+    path = pytester.path / "conformance.json"
+    root = str(Path(torchconform.__file__).parents[1])
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+    monkeypatch.delenv(results.CASE_NOTES_ENV, raising=False)
+    result = pytester.runpytest("-p", "torchconform.pytest_plugin", "-p", "no:randomly", "-n", "1",
+                                "--conformance-json", str(path))
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    records = _by_id(json.loads(path.read_text()))
+    crashed = records["test_crash.py::test_torch_kills_the_worker"]
+    assert (crashed["outcome"], crashed.get("crashed")) == ("failed", True)
+    assert crashed["message"].startswith("crashed: ") and "crashed while running" in crashed["message"]
+    assert "OpCase(div_trunc: x=[-2**63], y=[-1])" in crashed["traceback"]
+    assert crashed["repro"] == "print('the repro')"
+    assert records["test_crash.py::test_the_run_goes_on"]["outcome"] == "passed"
 
 
 def test_a_real_run_becomes_a_page(sample):
