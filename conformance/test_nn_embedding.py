@@ -86,5 +86,5 @@ def test_one_hot_matches_numpy(device, shape, classes, infer, seed):
         infer = False  # torch cannot infer the class count of an empty tensor
     num = int(indices.max()) + 1 if infer else classes
     got = F.one_hot(torch.tensor(indices, device=device), -1 if infer else classes)
-    oracle.assert_matches(got, emb_ref.one_hot(indices, num), what=f"F.one_hot(indices of {tuple(shape)}, "
+    oracle.assert_matches(got, emb_ref.one_hot(indices, num), torch.int64, what=f"F.one_hot(indices of {tuple(shape)}, "
                           f"{-1 if infer else classes})")

@@ -41,8 +41,8 @@ def test_batch_norm_momentum_none_keeps_the_cumulative_average(dtype, device, n,
         r = run(layer, [5 + 2 * rng.standard_normal((n, c, length))], dtype, device, seed + step, op="var")
         want, rm, rv = expected.batch_norm_train(r.inputs[0], None, None, r.g, rm, rv, 1 / step, layer.eps)
         check(r, want, dtype, op="var", grad_op="var", what=f"BatchNorm1d(momentum=None) step {step}")
-    oracle.assert_matches(layer.running_mean, rm, op="var", scale=np.abs(rm) + 5, what="cumulative running_mean")
-    oracle.assert_matches(layer.running_var, rv, op="var", what="cumulative running_var (unbiased)")
+    oracle.assert_matches(layer.running_mean, rm, dtype, op="var", scale=np.abs(rm) + 5, what="cumulative running_mean")
+    oracle.assert_matches(layer.running_var, rv, dtype, op="var", what="cumulative running_var (unbiased)")
     assert int(layer.num_batches_tracked) == steps
 
 
@@ -78,8 +78,8 @@ def test_functional_batch_norm_updates_the_given_statistics(dtype, device, n, c,
     else:
         new_rm, new_rv = rm, rv
         check(r, expected.batch_norm_eval(x, w, b, r.g, rm, rv, 1e-5), dtype, op="var", what=what)
-    oracle.assert_matches(rm_t, new_rm, op="var", scale=np.abs(new_rm) + 1, what=f"{what} running_mean")
-    oracle.assert_matches(rv_t, new_rv, op="var", what=f"{what} running_var")
+    oracle.assert_matches(rm_t, new_rm, dtype, op="var", scale=np.abs(new_rm) + 1, what=f"{what} running_mean")
+    oracle.assert_matches(rv_t, new_rv, dtype, op="var", what=f"{what} running_var")
 
 
 @pytest.mark.capability("forward")
@@ -94,9 +94,9 @@ def test_instance_norm_tracks_running_statistics(dtype, device, n, c, length, se
     layer(torch.tensor(x, dtype=dtype, device=device))
     want_mean = 0.3 * x.mean(axis=(0, 2))
     want_var = 0.7 + 0.3 * x.var(axis=2, ddof=1).mean(axis=0)
-    oracle.assert_matches(layer.running_mean, want_mean, op="var", scale=np.abs(want_mean) + 3,
+    oracle.assert_matches(layer.running_mean, want_mean, dtype, op="var", scale=np.abs(want_mean) + 3,
                           what="InstanceNorm1d running_mean")
-    oracle.assert_matches(layer.running_var, want_var, op="var", what="InstanceNorm1d running_var")
+    oracle.assert_matches(layer.running_var, want_var, dtype, op="var", what="InstanceNorm1d running_var")
     layer.eval()
     r = run(layer, [x], dtype, device, seed, op="var")
     check(r, expected.batch_norm_eval(r.inputs[0], None, None, r.g, rounded(want_mean, dtype),
@@ -127,4 +127,4 @@ def test_state_dict_round_trip_keeps_parameters_and_buffers(cls, device):
     for key, value in layer.state_dict().items():
         assert torch.equal(clone.state_dict()[key], value), f"{cls.__name__} state_dict[{key!r}] changed"
     layer.eval(), clone.eval()
-    oracle.assert_matches(clone(x), dtypes.tensor_to_numpy(layer(x)), what=f"reloaded {cls.__name__} in eval mode")
+    oracle.assert_matches(clone(x), dtypes.tensor_to_numpy(layer(x)), torch.float64, what=f"reloaded {cls.__name__} in eval mode")

@@ -73,7 +73,7 @@ def test_max_pool_nd_matches_numpy(dtype, device, cfg, seed):
     what = f"F.max_pool{cfg['k']}d(x of {cfg['shape']}, {cfg['kernel']}, {cfg['stride']}, {cfg['padding']}, " \
            f"{cfg['dilation']}, ceil_mode={cfg['ceil_mode']})"
     check(r, want, dtype, grad_op="sum", what=what)
-    oracle.assert_matches(indices[-1], argmax, what=f"{what} indices")
+    oracle.assert_matches(indices[-1], argmax, torch.int64, what=f"{what} indices")
 
 
 @pytest.mark.capability("forward")
@@ -142,7 +142,7 @@ def test_adaptive_pool_nd_matches_numpy(kind, dtype, device, k, n, c, data, seed
     r = run(pool, [x], dtype, device, seed, op=None)
     want, argmax = expected.max_pool(r.inputs[0], r.g, windows=windows, out_shape=out_shape)
     check(r, want, dtype, grad_op="sum", what=what)
-    oracle.assert_matches(indices[-1], argmax, what=f"{what} indices")
+    oracle.assert_matches(indices[-1], argmax, torch.int64, what=f"{what} indices")
 
 
 @pytest.mark.capability("forward")
@@ -166,5 +166,5 @@ def test_max_unpool_nd_matches_numpy(dtype, device, k, kernel, n, c, data, seed)
 def test_lp_pool_partial_windows(device):
     # ceil_mode's last window of [1, 2, 3] with kernel 2, stride 2 holds 3 alone: (3**2) ** (1/2) = 3
     x = torch.tensor([[[1.0, 2.0, 3.0]]], dtype=torch.float64, device=device)
-    oracle.assert_matches(F.lp_pool1d(x, 2.0, 2, 2, ceil_mode=True), np.array([[[5 ** 0.5, 3.0]]]),
+    oracle.assert_matches(F.lp_pool1d(x, 2.0, 2, 2, ceil_mode=True), np.array([[[5 ** 0.5, 3.0]]]), torch.float64,
                           what="F.lp_pool1d([1, 2, 3], 2, kernel 2, stride 2, ceil_mode=True)")
