@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from conformance import (test_nn_conv, test_nn_distance, test_nn_interpolate, test_nn_loss_options, test_nn_norm,
-                         test_nn_recurrent)
+                         test_nn_recurrent, test_nn_second_order)
 
 
 def inner(test):
@@ -140,3 +140,30 @@ def test_gru_cell_with_swapped_gates_fails(monkeypatch):
     with pytest.raises(AssertionError, match="GRUCell"):
         inner(test_nn_recurrent.test_recurrent_cell_matches_numpy)(name="gru", dtype=torch.float64, device="cpu",
                                                                    n=2, inputs=2, hidden=2, seed=0)
+
+
+def test_wrong_second_derivative_fails(monkeypatch):
+    # layer_norm whose backward is right but whose own derivative is lost (its gradient a
+    # constant plus 0 * x): the Hessian-vector product comes out 0 where the reference's is not
+    original = F.layer_norm
+
+    class FirstOrderOnly(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, w, b):
+            ctx.save_for_backward(x, w, b)
+            return original(x, x.shape[-1:], w, b, 1e-5)
+
+        @staticmethod
+        def backward(ctx, g):
+            saved = ctx.saved_tensors
+            x, w, b = (t.detach().requires_grad_() for t in saved)
+            with torch.enable_grad():
+                out = original(x, x.shape[-1:], w, b, 1e-5)
+            gx, gw, gb = torch.autograd.grad(out, (x, w, b), g.detach())
+            return gx + 0 * saved[0], gw, gb
+
+    monkeypatch.setitem(test_nn_second_order.ROWS, "layer_norm", test_nn_second_order.SecondOrder(
+        (2, 4), test_nn_second_order.ROWS["layer_norm"].others, lambda x, w, b: FirstOrderOnly.apply(x, w, b),
+        test_nn_second_order.ROWS["layer_norm"].vjp))
+    with pytest.raises(AssertionError, match=r"layer_norm: d/dx <g, f\(x\)> along u \(second order\)"):
+        inner(test_nn_second_order.test_hessian_vector_product_matches_numpy)(name="layer_norm", device="cpu", seed=0)
