@@ -144,7 +144,8 @@ ROWS = {
         lambda o, x, y, v: L.gaussian_nll(x, y, v, o["full"])),
     "multilabel_soft_margin_loss": LossRow(
         lambda rng, s, o: [o["magnitude"] * rng.standard_normal(s), (rng.random(s) < 0.5).astype(np.float64)],
-        lambda o: (True,), st.fixed_dictionaries({"weighted": st.booleans(), "magnitude": st.sampled_from([1.0, 30.0])}),
+        lambda o: (True,),
+        st.fixed_dictionaries({"weighted": st.booleans(), "magnitude": st.sampled_from([1.0, 30.0])}),
         lambda o, dt, dev: lambda x, y: F.multilabel_soft_margin_loss(
             x, y, weight=None if (w := _multilabel_weight(o, x.shape, dt)) is None else torch.tensor(
                 w, dtype=dt, device=dev), reduction=o["reduction"]),
@@ -161,8 +162,8 @@ ROWS = {
         lambda rng, s, o: [rng.standard_normal(s), rng.integers(0, s[1], s[0])], lambda o: (True,),
         st.fixed_dictionaries({"p": st.sampled_from([1, 2]), "margin": st.sampled_from([0.5, 1.0]),
                                "weighted": st.booleans()}),
-        lambda o, dt, dev: lambda x, y: F.multi_margin_loss(x, y, o["p"], o["margin"],
-                                                            _class_weight(o, x.shape, dt, dev), reduction=o["reduction"]),
+        lambda o, dt, dev: lambda x, y: F.multi_margin_loss(
+            x, y, o["p"], o["margin"], _class_weight(o, x.shape, dt, dev), reduction=o["reduction"]),
         lambda o, x, y: L.multi_margin(x, y, o["p"], o["margin"], _multilabel_weight(o, x.shape, o["dtype"])),
         matrix=True),
     "multilabel_margin_loss": LossRow(

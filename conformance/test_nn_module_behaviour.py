@@ -22,7 +22,7 @@ from torch import nn
 
 from torchconform import dtypes, oracle
 from torchconform.nncheck import check, rounded, run
-from torchconform.references import nn as ref, nn_expected as expected
+from torchconform.references import nn_expected as expected
 
 pytestmark = [pytest.mark.area("nn"), pytest.mark.usefixtures("one_thread")]
 
@@ -127,4 +127,5 @@ def test_state_dict_round_trip_keeps_parameters_and_buffers(cls, device):
     for key, value in layer.state_dict().items():
         assert torch.equal(clone.state_dict()[key], value), f"{cls.__name__} state_dict[{key!r}] changed"
     layer.eval(), clone.eval()
-    oracle.assert_matches(clone(x), dtypes.tensor_to_numpy(layer(x)), torch.float64, what=f"reloaded {cls.__name__} in eval mode")
+    oracle.assert_matches(clone(x), dtypes.tensor_to_numpy(layer(x)), torch.float64,
+                          what=f"reloaded {cls.__name__} in eval mode")

@@ -61,7 +61,8 @@ def test_layer_norm_matches_numpy(dtype, device, lead, normalized, affine, eps, 
        spatial=st.lists(st.integers(1, 3), max_size=2), affine=st.booleans(), eps=EPS, conditioning=CONDITIONING,
        seed=seeds)
 def test_group_norm_matches_numpy(dtype, device, n, groups, per_group, spatial, affine, eps, conditioning, seed):
-    assume(n * per_group * np.prod(spatial) > 1)  # torch's batch-size check (N C/G spatial), though groups are per sample
+    # torch's batch-size check counts N C/G spatial values, though the statistics are per sample and group
+    assume(n * per_group * np.prod(spatial) > 1)
     rng = np.random.default_rng(seed)
     c = groups * per_group
     shape = (n, c, *spatial)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from torchconform.references import (attention as att_ref, conv as conv_ref, distance as dist_ref, embedding as emb_ref, nn as ref,
+from torchconform.references import (attention as att_ref, conv as conv_ref, distance as dist_ref,
+                                     embedding as emb_ref, nn as ref,
                                      interpolate as interp_ref, norm as norm_ref, pool as pool_ref,
                                      recurrent as rec_ref)
 
