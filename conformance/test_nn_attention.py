@@ -25,6 +25,7 @@ DTYPES = [torch.float32, torch.float64]
 seeds = st.integers(0, 2**32 - 1)
 
 
+@pytest.mark.checks("nn.functional.scaled_dot_product_attention")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(lead=st.lists(st.integers(1, 2), max_size=2), l=st.integers(1, 4), s=st.integers(1, 4), e=st.integers(1, 4),
@@ -58,6 +59,7 @@ def test_scaled_dot_product_attention_matches_numpy(dtype, device, lead, l, s, e
           f"mask={mask}, is_causal={is_causal}, scale={scale})")
 
 
+@pytest.mark.checks("nn.functional.multi_head_attention_forward")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(n=st.integers(1, 2), l=st.integers(1, 4), heads=st.integers(1, 2), head_dim=st.integers(1, 3), seed=seeds)

@@ -25,6 +25,7 @@ NORMS = st.sampled_from([1.0, 2.0, 3.0, float("inf")])
 NAMES = ("x1", "x2")
 
 
+@pytest.mark.checks("nn.functional.pairwise_distance")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), p=NORMS, eps=st.sampled_from([0.0, 1e-6, 0.1]),
@@ -37,6 +38,7 @@ def test_pairwise_distance_matches_numpy(dtype, device, shape, p, eps, seed):
           what=f"F.pairwise_distance(x of {shape}, p={p}, eps={eps})", names=NAMES)
 
 
+@pytest.mark.checks("cdist")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(batch=st.lists(st.integers(1, 2), max_size=1), rows=st.tuples(st.integers(1, 4), st.integers(1, 4)),
@@ -49,6 +51,7 @@ def test_cdist_matches_numpy(dtype, device, batch, rows, m, p, seed):
           what=f"torch.cdist({arrays[0].shape}, {arrays[1].shape}, p={p})", names=NAMES)
 
 
+@pytest.mark.checks("nn.functional.pdist")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(n=st.integers(2, 5), m=st.integers(1, 4), p=NORMS, seed=seeds)
@@ -59,6 +62,7 @@ def test_pdist_matches_numpy(dtype, device, n, m, p, seed):
           what=f"F.pdist(x of {x.shape}, p={p})")
 
 
+@pytest.mark.checks("nn.functional.cosine_similarity")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), data=st.data(), seed=seeds)

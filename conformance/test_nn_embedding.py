@@ -26,6 +26,7 @@ seeds = st.integers(0, 2**32 - 1)
 NAMES = ("indices", "weight", "per_sample_weights")
 
 
+@pytest.mark.checks("nn.functional.embedding")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(rows=st.integers(1, 6), dim=st.integers(1, 4), shape=st.lists(st.integers(1, 4), min_size=1, max_size=2),
@@ -52,6 +53,7 @@ def bag_cases(draw):
                 padding=draw(st.booleans(), label="padding_idx"), last=draw(st.booleans(), label="include_last"))
 
 
+@pytest.mark.checks("nn.functional.embedding_bag")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(case=bag_cases(), seed=seeds)
@@ -78,6 +80,7 @@ def test_embedding_bag_matches_numpy(dtype, device, case, seed):
           f"per_sample_weights={case['weighted']})")
 
 
+@pytest.mark.checks("nn.functional.one_hot")
 @pytest.mark.capability("forward")
 @given(shape=st.lists(st.integers(0, 4), max_size=3), classes=st.integers(1, 5), infer=st.booleans(), seed=seeds)
 def test_one_hot_matches_numpy(device, shape, classes, infer, seed):

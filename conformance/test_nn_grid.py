@@ -25,6 +25,7 @@ DTYPES = [torch.float32, torch.float64]
 seeds = st.integers(0, 2**32 - 1)
 
 
+@pytest.mark.checks("nn.functional.affine_grid")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(n=st.integers(1, 2), h=st.integers(1, 4), w=st.integers(1, 4), align=st.booleans(), seed=seeds)
@@ -49,6 +50,7 @@ def _grid_away_from_kinks(rng, shape, h, w, align):
     return (2 * pixels + 1) / sizes - 1
 
 
+@pytest.mark.checks("nn.functional.grid_sample")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @pytest.mark.parametrize("mode", ["bilinear", "nearest"])

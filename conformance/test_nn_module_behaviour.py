@@ -30,6 +30,7 @@ DTYPES = [torch.float32, torch.float64]
 seeds = st.integers(0, 2**32 - 1)
 
 
+@pytest.mark.checks("nn.functional.batch_norm")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(n=st.integers(2, 4), c=st.integers(1, 3), length=st.integers(1, 3), steps=st.integers(1, 4), seed=seeds)
@@ -46,6 +47,7 @@ def test_batch_norm_momentum_none_keeps_the_cumulative_average(dtype, device, n,
     assert int(layer.num_batches_tracked) == steps
 
 
+@pytest.mark.checks("nn.functional.batch_norm")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(n=st.integers(2, 4), c=st.integers(1, 3), seed=seeds)
@@ -58,6 +60,7 @@ def test_batch_norm_without_running_stats_uses_the_batch_in_eval(dtype, device, 
     check(r, want, dtype, op="var", grad_op="var", what="BatchNorm1d(track_running_stats=False).eval()")
 
 
+@pytest.mark.checks("nn.functional.batch_norm")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(n=st.integers(2, 4), c=st.integers(1, 3), training=st.booleans(), momentum=st.sampled_from([0.1, 0.7]),
@@ -82,6 +85,7 @@ def test_functional_batch_norm_updates_the_given_statistics(dtype, device, n, c,
     oracle.assert_matches(rv_t, new_rv, dtype, op="var", what=f"{what} running_var")
 
 
+@pytest.mark.checks("nn.functional.instance_norm")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(n=st.integers(1, 3), c=st.integers(1, 3), length=st.integers(2, 4), seed=seeds)

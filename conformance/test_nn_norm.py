@@ -41,6 +41,7 @@ def _affine_arrays(rng, affine, shape):
     return [1 + rng.standard_normal(shape), rng.standard_normal(shape)] if affine else []
 
 
+@pytest.mark.checks("nn.functional.layer_norm")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(lead=st.lists(st.integers(1, 3), max_size=2), normalized=st.lists(st.integers(1, 4), min_size=1, max_size=2),
@@ -55,6 +56,7 @@ def test_layer_norm_matches_numpy(dtype, device, lead, normalized, affine, eps, 
           f"eps={eps}), offset/spread {conditioning}", names=NAMES)
 
 
+@pytest.mark.checks("nn.functional.group_norm")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(n=st.integers(1, 2), groups=st.integers(1, 3), per_group=st.integers(1, 2),
@@ -73,6 +75,7 @@ def test_group_norm_matches_numpy(dtype, device, n, groups, per_group, spatial, 
           f"eps={eps}), offset/spread {conditioning}", names=NAMES)
 
 
+@pytest.mark.checks("nn.functional.instance_norm")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(n=st.integers(1, 2), c=st.integers(1, 3), spatial=st.lists(st.integers(1, 4), min_size=1, max_size=2),
@@ -89,6 +92,7 @@ def test_instance_norm_matches_numpy(dtype, device, n, c, spatial, affine, eps, 
           f"eps={eps}), offset/spread {conditioning}", names=NAMES)
 
 
+@pytest.mark.checks("nn.functional.rms_norm")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(lead=st.lists(st.integers(1, 3), max_size=2), normalized=st.lists(st.integers(1, 4), min_size=1, max_size=2),
@@ -104,6 +108,7 @@ def test_rms_norm_matches_numpy(dtype, device, lead, normalized, affine, eps, ma
           what=f"F.rms_norm(x of {shape}, {ns}, affine={affine}, eps={eps})", names=NAMES)
 
 
+@pytest.mark.checks("nn.functional.normalize")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), p=st.sampled_from([1.0, 2.0, 3.0]),
@@ -120,6 +125,7 @@ def test_normalize_matches_numpy(dtype, device, shape, p, tiny, data, seed):
           what=f"F.normalize(x of {shape}, p={p}, dim={dim})")
 
 
+@pytest.mark.checks("nn.functional.local_response_norm")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(n=st.integers(1, 2), c=st.integers(1, 5), spatial=st.lists(st.integers(1, 3), min_size=1, max_size=2),

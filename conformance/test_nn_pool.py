@@ -53,6 +53,7 @@ def _windows(cfg):
     return pool_ref.combine(cfg["shape"][2:], per_dim)
 
 
+@pytest.mark.checks("nn.functional.max_pool1d_with_indices", "nn.functional.max_pool2d_with_indices", "nn.functional.max_pool3d_with_indices")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(cfg=window_cases(), seed=seeds)
@@ -76,6 +77,7 @@ def test_max_pool_nd_matches_numpy(dtype, device, cfg, seed):
     oracle.assert_matches(indices[-1], argmax, torch.int64, what=f"{what} indices")
 
 
+@pytest.mark.checks("nn.functional.avg_pool1d", "nn.functional.avg_pool2d", "nn.functional.avg_pool3d")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(cfg=window_cases(dilation=False), include_pad=st.booleans(), divisor=st.sampled_from([None, 1, 3]),
@@ -98,6 +100,7 @@ def test_avg_pool_nd_matches_numpy(dtype, device, cfg, include_pad, divisor, see
           f"{cfg['padding']}, {options})")
 
 
+@pytest.mark.checks("nn.functional.lp_pool1d", "nn.functional.lp_pool2d", "nn.functional.lp_pool3d")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(cfg=window_cases(dilation=False), p=st.sampled_from([1.0, 2.0, 3.0]), seed=seeds)
@@ -116,6 +119,7 @@ def test_lp_pool_nd_matches_numpy(dtype, device, cfg, p, seed):
           grad_op="pow", what=f"F.lp_pool{cfg['k']}d(x of {cfg['shape']}, {p}, {cfg['kernel']}, {cfg['stride']})")
 
 
+@pytest.mark.checks("nn.functional.adaptive_avg_pool1d", "nn.functional.adaptive_avg_pool2d", "nn.functional.adaptive_avg_pool3d", "nn.functional.adaptive_max_pool1d_with_indices", "nn.functional.adaptive_max_pool2d_with_indices", "nn.functional.adaptive_max_pool3d_with_indices")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @pytest.mark.parametrize("kind", ["max", "avg"])
@@ -145,6 +149,7 @@ def test_adaptive_pool_nd_matches_numpy(kind, dtype, device, k, n, c, data, seed
     oracle.assert_matches(indices[-1], argmax, torch.int64, what=f"{what} indices")
 
 
+@pytest.mark.checks("nn.functional.max_unpool1d", "nn.functional.max_unpool2d", "nn.functional.max_unpool3d")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(k=DIMS, kernel=st.integers(1, 3), n=st.integers(1, 2), c=st.integers(1, 2), data=st.data(), seed=seeds)
@@ -162,6 +167,7 @@ def test_max_unpool_nd_matches_numpy(dtype, device, k, kernel, n, c, data, seed)
           what=f"F.max_unpool{k}d(x of {x.shape}, {kernel}, output_size={spatial})")
 
 
+@pytest.mark.checks("nn.functional.lp_pool1d")
 @pytest.mark.capability("forward")
 def test_lp_pool_partial_windows(device):
     # ceil_mode's last window of [1, 2, 3] with kernel 2, stride 2 holds 3 alone: (3**2) ** (1/2) = 3
