@@ -58,6 +58,7 @@ def pad_cases(draw):
     return mode, tuple(lead + spatial), tuple(pad), value
 
 
+@pytest.mark.checks("nn.functional.pad")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(case=pad_cases(), seed=seeds)
@@ -73,6 +74,7 @@ def test_pad_matches_numpy_in_every_mode(dtype, device, case, seed):
     check(r, want, dtype, what=f"F.pad(x of {shape}, {pad}, {options})")
 
 
+@pytest.mark.checks("nn.functional.pixel_shuffle", "nn.functional.pixel_unshuffle")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(lead=st.lists(st.integers(1, 2), max_size=2), c=st.integers(1, 2), r=st.integers(1, 3),
@@ -104,6 +106,7 @@ def unfold_cases(draw):
     return shape, {"kernel_size": kernel, "dilation": dilation, "padding": padding, "stride": stride}
 
 
+@pytest.mark.checks("nn.functional.unfold", "nn.functional.fold")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(case=unfold_cases(), seed=seeds)

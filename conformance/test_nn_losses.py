@@ -39,6 +39,7 @@ LOSS_INPUTS = ("input", "target")
 shapes = st.lists(st.integers(1, 5), min_size=1, max_size=3)
 
 
+@pytest.mark.checks("nn.functional.mse_loss")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -70,6 +71,7 @@ def classification(draw):
     return dict(shape=(n, c, *extra), target=target.astype(np.int64), ignore_index=ignore, weighted=weighted)
 
 
+@pytest.mark.checks("nn.functional.cross_entropy")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -87,6 +89,7 @@ def test_cross_entropy_loss_matches_numpy(reduction, dtype, device, case, smooth
           what=f"CrossEntropyLoss({reduction}, smoothing={smoothing}, ignore_index={case['ignore_index']})")
 
 
+@pytest.mark.checks("nn.functional.nll_loss")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -106,6 +109,7 @@ def test_nll_loss_matches_numpy(reduction, dtype, device, case, seed):
 # --------------------------------------------------------------------------- binary losses
 
 
+@pytest.mark.checks("nn.functional.binary_cross_entropy")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -132,6 +136,7 @@ def test_bce_loss_clamps_log_at_minus_100(dtype, device):
                           zero_sign=False)
 
 
+@pytest.mark.checks("nn.functional.binary_cross_entropy_with_logits")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @pytest.mark.parametrize("reduction", REDUCTIONS)
