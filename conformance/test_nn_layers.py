@@ -36,6 +36,7 @@ def normal(rng, *shape):
 # --------------------------------------------------------------------------- Linear
 
 
+@pytest.mark.checks("nn.functional.linear")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(lead=st.lists(st.integers(1, 4), max_size=2), fin=st.integers(1, 12), fout=st.integers(1, 12),
@@ -67,6 +68,7 @@ def conv_configs(draw):
                 dilation=dilation, hw=hw, batch=draw(st.integers(1, 2)), bias=draw(st.booleans()))
 
 
+@pytest.mark.checks("nn.functional.conv2d")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(cfg=conv_configs(), seed=seeds)
@@ -107,6 +109,7 @@ def windows_touch_input(cfg) -> bool:
     return True
 
 
+@pytest.mark.checks("nn.functional.max_pool2d", "nn.functional.max_pool2d_with_indices")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(cfg=pool_configs(), seed=seeds)
@@ -134,6 +137,7 @@ def test_max_pool2d_indices_stay_inside_the_input(device):
     assert np.all((bad >= 0) & (bad < x[0, 0].numel())), f"max_pool2d indices {bad.ravel()} outside the 1x1 input plane"
 
 
+@pytest.mark.checks("nn.functional.avg_pool2d")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(cfg=pool_configs(dilation=False), include_pad=st.booleans(), divisor=st.sampled_from([None, 1, 3]), seed=seeds)
@@ -160,6 +164,7 @@ ACTIVATIONS = {case.name: case for case in [
 ]}
 
 
+@pytest.mark.checks("nn.functional.relu", "sigmoid", "tanh", "nn.functional.softmax", "nn.functional.log_softmax")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @pytest.mark.parametrize("name", list(ACTIVATIONS))
@@ -201,6 +206,7 @@ def batch_norm_configs(draw):
                 eps=draw(st.sampled_from([1e-5, 1e-2])))
 
 
+@pytest.mark.checks("nn.functional.batch_norm")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(cfg=batch_norm_configs(), seed=seeds)
@@ -223,6 +229,7 @@ def test_batch_norm_training_matches_numpy(dtype, device, cfg, seed):
     assert int(layer.num_batches_tracked) == 2
 
 
+@pytest.mark.checks("nn.functional.batch_norm")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(cfg=batch_norm_configs(), seed=seeds)
