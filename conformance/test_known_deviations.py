@@ -87,3 +87,35 @@ def test_complex_sum_with_an_infinite_part_is_componentwise(device):
     x = torch.zeros(1, dtype=torch.complex64, device=device)
     y = torch.tensor([complex(math.inf, 1.0)], dtype=torch.complex64, device=device)
     assert_matches(torch.view_as_real(x + y), np.array([[math.inf, 1.0]]), what="0 + (inf+1j)")
+
+
+def test_angle_of_negative_zero_is_pi(device):
+    assert_matches(torch.angle(torch.tensor([-0.0], dtype=torch.float64, device=device)), np.angle(np.array([-0.0])),
+                   what="angle(-0.0)")
+
+
+def test_lgamma_just_below_overflow_is_finite(device):
+    x = 2.556348163871691e305
+    assert_matches(torch.lgamma(torch.tensor([x], dtype=torch.float64, device=device)), np.array([math.lgamma(x)]),
+                   what="lgamma(2.556e305)")
+
+
+def test_bfloat16_nan_keeps_a_clear_sign_bit(device):
+    x = torch.tensor([math.nan], device=device).to(torch.bfloat16)
+    assert_matches(torch.signbit(x), np.signbit(np.array([np.nan])), what="signbit(nan) in bfloat16")
+
+
+def test_round_with_decimals_rounds_the_exact_scaled_value(device):
+    x = torch.tensor([512.823486328125], dtype=torch.float32, device=device)
+    assert_matches(torch.round(x, decimals=3), np.round(np.array([512.823486328125]) * 1000) / 1000,
+                   what="round(512.823486328125, decimals=3) in float32")
+
+
+def test_sgn_of_a_tiny_complex_is_a_unit(device):
+    x = torch.tensor([1e-45j], dtype=torch.complex64, device=device)
+    assert_matches(torch.view_as_real(torch.sgn(x)), np.array([[0.0, 1.0]]), what="sgn(1e-45j) in complex64")
+
+
+def test_heaviside_of_nan_is_nan(device):
+    x, values = torch.tensor([math.nan], device=device), torch.tensor([0.5], device=device)
+    assert_matches(torch.heaviside(x, values), np.heaviside(np.array([np.nan]), 0.5), what="heaviside(nan, 0.5)")

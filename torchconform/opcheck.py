@@ -167,7 +167,7 @@ def repro_script(case: OpCase) -> str:
         dtype=case.expected_dtype, tolerance=tolerance(case.expected_dtype, op=op.factor),
         params=case.params, scale_expr=op.scale, what=f"{op.name} on {dtypes.name(case.dtype)}",
     )
-    if "ref." in op.numpy or "math." in op.numpy:
+    if any(name in op.numpy for name in ("ref.", "math.", "scipy.")):
         # The script must stand alone: inline the NumPy helpers it calls.
         helpers = "import math\n\n" + inspect.getsource(forward).split('"""', 2)[2]
         text = text.replace("\nimport torch\n", "\nimport torch\n" + helpers, 1)

@@ -5,7 +5,8 @@ An :class:`Op` names a torch expression and a NumPy reference expression as
 Keeping them as text gives readable reports and lets a failure print a
 standalone script that rebuilds the call with only torch and NumPy. The
 NumPy side sees float64/complex128 (or exact integer) arrays and may use only
-``np``, ``math`` and ``ref`` (:mod:`torchconform.references.forward`).
+``np``, ``math``, ``scipy`` (``scipy.special``) and ``ref``
+(:mod:`torchconform.references.forward`).
 
 Next to the forward pair a record holds the op's gradient reference and
 domain (:mod:`torchconform.ops.gradient`), its higher-order closed forms,
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+import scipy.special
 import torch
 
 from torchconform.ops.gradient import Derivatives, FiniteDifferences, Smooth
@@ -47,6 +49,8 @@ OUT_DTYPES: dict[str, Callable[[torch.dtype], torch.dtype]] = {
     "float": lambda d: d if d.is_floating_point or d.is_complex else torch.get_default_dtype(),
     # Sums and products of integers accumulate in int64 (torch.sum docs).
     "accumulate": lambda d: torch.int64 if not (d.is_floating_point or d.is_complex) else d,
+    # float_power computes in double precision (torch.float_power docs).
+    "double": lambda d: torch.complex128 if d.is_complex else torch.float64,
     "real": lambda d: {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(d, d),
 }
 
@@ -192,7 +196,7 @@ class Op:
         and ``params``, with floating-point warnings silenced (nan/inf are values here)."""
         names = dict(zip(_INPUTS, arrays))
         with np.errstate(all="ignore"):
-            return eval(self._code["numpy"], {"np": np, "math": math, "ref": forward}, {**names, **params})
+            return eval(self._code["numpy"], {"np": np, "math": math, "scipy": scipy, "ref": forward}, {**names, **params})
 
     def deviating(self, arrays, dtype_name: str, tiny: float, eps: float = 0.0, huge: float = math.inf,
                   **params) -> np.ndarray | None:
