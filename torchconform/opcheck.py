@@ -33,7 +33,8 @@ def op_dtype_params(ops, dtype_matrix=DTYPES) -> list:
     every dtype of ``dtype_matrix`` of a kind the row is checked on."""
     return [
         pytest.param(op, dtype, id=f"{op.name}-{dtypes.name(dtype)}")
-        for op in ops for dtype in dtype_matrix if strategies.kind_of(dtype) in op.kinds
+        for op in ops for dtype in dtype_matrix
+        if strategies.kind_of(dtype) in op.kinds and (op.dtypes is None or dtypes.name(dtype) in op.dtypes)
     ]
 
 

@@ -5,7 +5,7 @@ An :class:`Op` names a torch expression and a NumPy reference expression as
 Keeping them as text gives readable reports and lets a failure print a
 standalone script that rebuilds the call with only torch and NumPy. The
 NumPy side sees float64/complex128 (or exact integer) arrays and may use only
-``np``, ``math``, ``scipy`` (``scipy.special``) and ``ref``
+``np``, ``math``, ``scipy`` (``scipy.special``, ``scipy.integrate``) and ``ref``
 (:mod:`torchconform.references.forward`).
 
 Next to the forward pair a record holds the op's gradient reference and
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+import scipy.integrate
 import scipy.special
 import torch
 
@@ -103,6 +104,8 @@ class Op:
     min_dims: fewest dims of a drawn input (a reduction that requires a dim needs one; NumPy
       has no axis 0 on a 0-d array).
     deviation: the row's known deviation (:class:`Deviates`), if any.
+    dtypes: names of the only dtypes torch implements the op for, when that is
+      narrower than its kinds and documented (quantile: float32 and float64); None for all.
 
     Raises ``ValueError`` naming the op and the field for an unknown kind,
     out_dtype, factor or input name, a gradient on a row that cannot have one,
@@ -131,6 +134,7 @@ class Op:
     nonempty: bool = False
     min_dims: int = 0
     deviation: Deviates | None = None
+    dtypes: tuple[str, ...] | None = None
     _code: dict = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -73,3 +73,88 @@ def round_decimals(x, decimals):
     if decimals >= 0:
         return np.round(x * 10.0 ** decimals) / 10.0 ** decimals
     return np.round(x / 10.0 ** -decimals) * 10.0 ** -decimals
+
+
+def cumulative_extreme_indices(x, dim, largest):
+    """Indices of torch.cummax (``largest``) or cummin along int ``dim``: at
+    each position, the last index whose value equals the running extreme so
+    far, and, once a NaN is met, the index of the first NaN (torch documents
+    NaN as the extreme; the index convention is torch's, checked here)."""
+    moved = np.moveaxis(np.asarray(x), dim, -1)
+    out = np.zeros(moved.shape, dtype=np.int64)
+    for idx in np.ndindex(moved.shape[:-1]):
+        best, where = None, 0
+        for j, v in enumerate(moved[idx]):
+            if best is None or _isnan(v) or (not _isnan(best) and (v >= best if largest else v <= best)):
+                best, where = v, j
+            out[idx + (j,)] = where
+    return np.moveaxis(out, -1, dim)
+
+
+def _isnan(v):
+    return bool(np.isnan(v)) if np.issubdtype(np.asarray(v).dtype, np.inexact) else False
+
+
+def stable_sort_indices(x, dim, descending):
+    """Indices that sort ``x`` along ``dim`` stably (ties keep their input
+    order), NaN as the largest value (first when ``descending``), as
+    torch.sort(stable=True) documents; from NumPy's stable argsort."""
+    x = np.asarray(x)
+    if not descending:
+        return np.argsort(x, axis=dim, kind="stable")
+    n = x.shape[dim]
+    # Sort the reversed array ascending, read it backwards: descending order
+    # with ties in input order.
+    backwards = np.argsort(np.flip(x, axis=dim), axis=dim, kind="stable")
+    return n - 1 - np.flip(backwards, axis=dim)
+
+
+def sort_values(x, dim, descending):
+    """``x`` sorted along ``dim`` (NaN as the largest value), as torch.sort."""
+    return np.take_along_axis(np.asarray(x), stable_sort_indices(x, dim, descending), axis=dim)
+
+
+def mode_values(x, dim):
+    """The most frequent value of each slice along ``dim`` (the smallest one
+    when several are equally frequent), as torch.mode documents."""
+    moved = np.moveaxis(np.asarray(x), dim, -1)
+    out = np.empty(moved.shape[:-1], dtype=moved.dtype)
+    for idx in np.ndindex(moved.shape[:-1]):
+        values, counts = np.unique(moved[idx], return_counts=True)
+        out[idx] = values[np.argmax(counts)]
+    return out
+
+
+def unique_consecutive(x, return_counts):
+    """The flattened ``x`` with runs of equal values collapsed (and the run
+    lengths when ``return_counts``), as torch.unique_consecutive without dim."""
+    flat = np.asarray(x).ravel()
+    if flat.size == 0:
+        return np.zeros(0, np.int64) if return_counts else flat
+    starts = np.concatenate([[True], flat[1:] != flat[:-1]])
+    positions = np.flatnonzero(starts)
+    return np.diff(np.append(positions, flat.size)) if return_counts else flat[positions]
+
+
+def lower_median(x, dim):
+    """The lower median along ``dim`` (None: of all elements): the element of
+    rank (n - 1) // 2, NaN for a slice holding a NaN, as torch.median documents."""
+    x = np.asarray(x)
+    if dim is None:
+        x, dim = x.ravel(), 0
+    ranked = np.take(np.sort(x, axis=dim), (x.shape[dim] - 1) // 2, axis=dim)
+    if x.dtype.kind != "f":
+        return ranked
+    return np.where(np.any(np.isnan(x), axis=dim), np.nan, ranked)
+
+
+def vector_norm(x, p):
+    """The p-norm of all elements of ``x`` (``p`` in 1, 2, 3, inf, -inf) by
+    ``numpy.linalg.norm`` of ``x`` divided by its largest magnitude, times
+    that magnitude: the scaling keeps squares of tiny or huge values from
+    underflowing or overflowing (LAPACK's dnrm2 does the same)."""
+    flat = np.abs(np.asarray(x).ravel())
+    biggest = np.max(flat)
+    if not np.isfinite(biggest) or biggest == 0:
+        return np.linalg.norm(flat, ord=p)
+    return biggest * np.linalg.norm(flat / biggest, ord=p)
