@@ -26,6 +26,10 @@ DTYPES = (torch.bool, torch.uint8, torch.int64, torch.float16, torch.bfloat16, t
 #: In-place and out= forms reuse the functional kernel; what they add is
 #: writing into a given tensor, checked on one dtype of each kind.
 FORM_DTYPES = (torch.int64, torch.bfloat16, torch.float32, torch.complex64)
+#: Ops that move values (shape, layout, indexing) run one kernel template for
+#: every dtype of an element size: one dtype of each kind, and float16 for
+#: the 2-byte size.
+MOVE_DTYPES = (torch.bool, torch.int64, torch.float16, torch.float32, torch.complex64)
 
 
 def op_dtype_params(ops, dtype_matrix=DTYPES) -> list:

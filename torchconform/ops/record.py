@@ -5,7 +5,7 @@ An :class:`Op` names a torch expression and a NumPy reference expression as
 Keeping them as text gives readable reports and lets a failure print a
 standalone script that rebuilds the call with only torch and NumPy. The
 NumPy side sees float64/complex128 (or exact integer) arrays and may use only
-``np``, ``math``, ``scipy`` (``scipy.special``, ``scipy.integrate``) and ``ref``
+``np``, ``math``, ``scipy`` (``scipy.special``, ``scipy.integrate``, ``scipy.linalg``) and ``ref``
 (:mod:`torchconform.references.forward`).
 
 Next to the forward pair a record holds the op's gradient reference and
@@ -24,6 +24,7 @@ from typing import Callable
 
 import numpy as np
 import scipy.integrate
+import scipy.linalg
 import scipy.special
 import torch
 
@@ -222,4 +223,5 @@ class Op:
             return None
         names = dict(zip(_INPUTS, arrays))
         with np.errstate(all="ignore"):
-            return eval(self._code["scale"], {"np": np, "math": math}, {**names, **params})
+            return eval(self._code["scale"], {"np": np, "math": math, "scipy": scipy, "ref": forward},
+                        {**names, **params})

@@ -158,3 +158,68 @@ def vector_norm(x, p):
     if not np.isfinite(biggest) or biggest == 0:
         return np.linalg.norm(flat, ord=p)
     return biggest * np.linalg.norm(flat / biggest, ord=p)
+
+
+def diag_embed(x):
+    """A batch of diagonal matrices whose diagonals are the last dim of ``x``
+    (shape ``x.shape + x.shape[-1:]``), zeros elsewhere, as torch.diag_embed."""
+    x = np.asarray(x)
+    n = x.shape[-1]
+    out = np.zeros(x.shape + (n,), dtype=x.dtype)
+    out[..., np.arange(n), np.arange(n)] = x
+    return out
+
+
+def scatter_reduce(x, dim, index, src, reduce, include_self):
+    """torch.scatter_reduce's documented semantics, element by element: for
+    each position ``i`` of ``index`` (an int array shaped like a leading
+    block of ``src``), ``out[i with i[dim] = index[i]]`` gathers ``src[i]``;
+    each output element is the ``reduce`` ("sum", "prod", "mean", "amax",
+    "amin") of its gathered values, and of its own value when
+    ``include_self``; an element that gathers nothing keeps its value.
+    ``mean`` of integers floors, as torch divides integers with floor."""
+    x = np.asarray(x)
+    gathered = {}
+    for i in np.ndindex(index.shape):
+        target = i[:dim] + (int(index[i]),) + i[dim + 1:]
+        gathered.setdefault(target, []).append(src[i])
+    out = x.copy()
+    combine = {"sum": np.sum, "prod": np.prod, "mean": np.mean, "amax": np.max, "amin": np.min}[reduce]
+    for target, values in gathered.items():
+        values = ([x[target]] if include_self else []) + values
+        value = combine(np.array(values, dtype=x.dtype if x.dtype.kind in "fc" else np.float64))
+        if x.dtype.kind not in "fc" and reduce == "mean":
+            value = np.floor(value)
+        out[target] = value
+    return out
+
+
+def masked_scatter(x, mask, src):
+    """``x`` with the positions where ``mask`` is true (in row-major order)
+    filled from the leading elements of ``src``, as torch.masked_scatter."""
+    out = np.array(np.broadcast_to(x, np.broadcast_shapes(np.shape(x), np.shape(mask))))
+    mask = np.broadcast_to(mask, out.shape)
+    out[mask] = np.asarray(src).ravel()[:int(np.count_nonzero(mask))]
+    return out
+
+
+def index_add(x, dim, index, source):
+    """``x`` plus ``source`` slices added at ``index`` along ``dim``, repeated
+    indices accumulating (``numpy.add.at``), as torch.index_add / index_put(accumulate=True)."""
+    out = np.array(x, copy=True)
+    np.add.at(np.moveaxis(out, dim, 0), index, np.moveaxis(source, dim, 0))
+    return out
+
+
+def index_copy(x, dim, index, source):
+    """``x`` with the slices at (distinct) ``index`` along ``dim`` replaced by ``source``'s."""
+    out = np.array(x, copy=True)
+    np.moveaxis(out, dim, 0)[index] = np.moveaxis(source, dim, 0)
+    return out
+
+
+def index_fill(x, dim, index, value):
+    """``x`` with the slices at ``index`` along ``dim`` set to ``value``."""
+    out = np.array(x, copy=True)
+    np.moveaxis(out, dim, 0)[index] = value
+    return out
