@@ -138,3 +138,9 @@ def test_histc_bins_a_value_just_below_an_edge_below_it(device):
     x = torch.tensor([-1e-288], dtype=torch.float64, device=device)
     expected = np.histogram(np.array([-1e-288]), bins=4, range=(-4, 4))[0].astype(np.float64)
     assert_matches(torch.histc(x, bins=4, min=-4, max=4), expected, what="histc(-1e-288, 4, -4, 4)")
+
+
+def test_python_scalar_divided_by_a_subnormal_tensor(device):
+    x = torch.tensor([1e-39, 1e-39], dtype=torch.float32, device=device)
+    expected = np.array([1e-30, 0.0]) / np.float64(np.float32(1e-39))
+    assert_matches(torch.stack([1e-30 / x[0], 0.0 / x[1]]), expected, what="1e-30 / 1e-39 and 0.0 / 1e-39 in float32")
