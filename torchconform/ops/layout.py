@@ -67,7 +67,7 @@ def _dim_and(draw, shapes, dtype, *, extra):
 @st.composite
 def _movedim(draw, shapes, dtype):
     nd = len(shapes[0])
-    source = draw(st.lists(st.integers(0, nd - 1), unique=True, max_size=nd))
+    source = draw(st.lists(st.integers(0, nd - 1), unique=True, max_size=nd)) if nd else []
     destination = draw(st.permutations(range(nd)))[:len(source)]
     return {"source": tuple(source), "destination": tuple(destination)}
 
