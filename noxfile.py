@@ -1,6 +1,7 @@
 """Sessions: conformance (the main job), tests (the project's own tests + the
 conformance suite under the ci profile, then a smoke run of every other
-session from its own fresh virtualenv), bench, report.
+session from its own fresh virtualenv), bench, report, compare (several
+torch builds side by side).
 
 Which torch is tested:
   * default: ``torch`` from the package registry for ``conformance`` and
@@ -15,6 +16,9 @@ Which torch is tested:
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+from pathlib import Path
 
 import nox
 
@@ -106,3 +110,93 @@ def report(session: nox.Session) -> None:
     if session.venv_backend != "none":
         session.install("-e", ".[report]")
     session.run("python", "-m", "torchconform.report", "--reports", REPORTS, *session.posargs)
+
+
+#: What ``nox -s compare`` compares by default: the calibrated release and the
+#: newest release the package registry serves.
+DEFAULT_COMPARE_SPECS = f"{CALIBRATED_TORCH} torch"
+COMPARE_DIR = Path(REPORTS) / "compare"
+
+
+def _existing_python(spec: str) -> str | None:
+    """The interpreter of an already-installed environment named by ``spec``
+    (a virtual environment's directory or a Python executable), else None."""
+    path = Path(spec).expanduser()
+    if path.is_dir() and (path / "bin" / "python").exists():
+        return str((path / "bin" / "python").absolute())
+    if path.is_file() and os.access(path, os.X_OK) and path.name.startswith("python"):
+        return str(path.absolute())
+    return None
+
+
+def _spec_slug(spec: str) -> str:
+    name = Path(spec).name if ("/" in spec or spec.endswith(".whl")) else spec
+    return re.sub(r"[^A-Za-z0-9.]+", "-", name).strip("-") or "torch"
+
+
+def _compare_env(session: nox.Session, spec: str, extras: str) -> str:
+    """A Python whose environment has ``spec`` (a pip requirement or a wheel)
+    and the suite's dependencies; reused while the spec and extras are the same.
+    A spec that does not install ends the session with one line."""
+    env = Path(".nox") / "compare-envs" / _spec_slug(spec)
+    python = (env / "bin" / "python").absolute()
+    stamp, wanted = env / "torchconform-spec.txt", f"{spec} [{extras}]"
+    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
+        session.log(f"reusing {env} for {spec}")
+        return str(python)
+    session.run("python", "-m", "venv", "--clear", str(env), silent=True)
+    log = env / "install.log"
+    session.log(f"installing {spec} into {env} (log: {log})")
+    with log.open("w") as out:
+        # pip directly, not session.install: a spec that does not install must
+        # end in one line naming it, not in pages of resolver output.
+        done = subprocess.run([str(python), "-m", "pip", "install", *spec.split(), "-e", f".[{extras}]"],
+                              stdout=out, stderr=subprocess.STDOUT)
+    if done.returncode:
+        errors = [line for line in log.read_text().splitlines() if line.startswith("ERROR")]
+        session.error(f"torch spec {spec!r} did not install: {errors[0] if errors else 'pip failed'} (log: {log})")
+    stamp.write_text(wanted)
+    return str(python)
+
+
+@nox.session
+def compare(session: nox.Session) -> None:
+    """Run the conformance suite (``-- --bench``: and the quick benchmarks) on
+    several torch builds, each in its own environment, and write one page
+    comparing them: reports/compare.html.
+
+    ``TORCH_SPECS`` lists the builds, the first being the base: pip
+    requirements or wheel paths (``"torch==2.12.0 torch==2.13.0
+    /path/to/vendor.whl"``), or already-installed environments (a venv
+    directory or a python executable; they need the conformance extra).
+    Default: the calibrated release and the newest the registry serves. Other
+    arguments go to pytest; the ci profile (derandomised: every build draws
+    the same examples) unless one is given. Failing cases do not fail the
+    session: showing them is its purpose.
+    """
+    args = list(session.posargs)
+    bench = "--bench" in args
+    args = [a for a in args if a != "--bench"]
+    if not any(a.startswith("--hypothesis-profile") for a in args):
+        args.insert(0, "--hypothesis-profile=ci")
+    specs = os.environ.get("TORCH_SPECS", DEFAULT_COMPARE_SPECS).split()
+    if len(specs) < 2:
+        session.error(f"TORCH_SPECS={' '.join(specs)!r}: name two or more torch builds to compare")
+    if session.venv_backend != "none":
+        session.install("-e", ".[report]")
+    extras = "conformance,bench" if bench else "conformance"
+    runs = []
+    for i, spec in enumerate(specs, 1):
+        python = _existing_python(spec) or _compare_env(session, spec, extras)
+        out = COMPARE_DIR / f"{i}-{_spec_slug(spec)}"
+        env = {"PYTHONPATH": str(Path.cwd())}  # this checkout's suite, whichever environment runs it
+        session.log(f"conformance on {spec}")
+        session.run(python, "-m", "pytest", "conformance", "-n", "auto", "-p", "no:cacheprovider",
+                    f"--conformance-json={out}/conformance.json", *args,
+                    external=True, env=env, success_codes=[0, 1])
+        if bench:
+            session.run(python, "-m", "pytest", "benchmarks", "--quick", "-p", "no:cacheprovider",
+                        f"--benchmark-json={out}/bench.json", external=True, env=env)
+        session.run("python", "-m", "torchconform.report", "--reports", str(out), "--only", "conformance")
+        runs.append(str(out))
+    session.run("python", "-m", "torchconform.report", "compare", *runs, "--out", f"{REPORTS}/compare.html")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from torchconform import dtypes
+from torchconform import claims, dtypes
 from torchconform.networks.learning_pytorch import MyReLU
 from torchconform.oracle import assert_matches
 
@@ -324,6 +324,8 @@ def test_backward_function_form_and_grad_variables(device):
     torch.autograd.backward(y, grad_tensors=torch.tensor([1.0, 2.0], device=device), retain_graph=True)
     assert_matches(w.grad, np.array([9.0]), kind="gradient")
     w.grad = None
-    with pytest.warns(FutureWarning, match="grad_variables"):
+    # A UserWarning before torch 2.4, a FutureWarning since.
+    deprecation = FutureWarning if claims.release_at_least(torch.__version__, "2.4") else UserWarning
+    with pytest.warns(deprecation, match="grad_variables"):
         torch.autograd.backward(y, grad_variables=torch.tensor([1.0, 2.0], device=device))
     assert_matches(w.grad, np.array([9.0]), kind="gradient")

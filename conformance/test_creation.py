@@ -27,7 +27,7 @@ import torch
 from hypothesis import given, strategies as st
 from scipy import stats
 
-from torchconform import dtypes, record
+from torchconform import compat, dtypes, record
 from torchconform.dtypes import tensor_to_numpy
 from torchconform.oracle import assert_device_matches_cpu, assert_matches
 from torchconform.strategies import dtypes_for, elements, shapes, tensors
@@ -280,6 +280,13 @@ RANDOM = {
 }
 
 
+def require_api(name, device):
+    """Skip, with the reason, where this torch lacks the API the ``name`` call uses
+    (the *_like creators' ``generator=`` is new in torch 2.5)."""
+    if f"{name}-generator" in compat.FEATURES:
+        compat.require(f"{name}-generator", device)
+
+
 def generator(device, seed=SEED):
     return torch.Generator(device=device).manual_seed(seed)
 
@@ -292,6 +299,7 @@ def supported(names, device):
 @pytest.mark.parametrize("name", RANDOM)
 @given(data=st.data())
 def test_random_creation_has_shape_dtype_and_range(name, device, data):
+    require_api(name, device)
     call, names, in_range = RANDOM[name]
     shape = data.draw(shapes(max_dims=3), label="shape")
     dtype = data.draw(st.sampled_from(supported(names, device)), label="dtype")
@@ -336,6 +344,7 @@ def samples(call, device):
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=dtypes.name)
 @pytest.mark.parametrize("form", ["rand", "rand_like"])
 def test_rand_is_uniform_on_the_unit_interval(form, dtype, device):
+    require_api(form, device)
     x = samples(lambda g: RANDOM[form][0]((N,), dtype, device, g), device)
     assert_fits(stats.kstest(x, "uniform").pvalue, f"{form} vs U[0, 1)")
 
@@ -344,6 +353,7 @@ def test_rand_is_uniform_on_the_unit_interval(form, dtype, device):
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=dtypes.name)
 @pytest.mark.parametrize("form", ["randn", "randn_like"])
 def test_randn_is_standard_normal(form, dtype, device):
+    require_api(form, device)
     x = samples(lambda g: RANDOM[form][0]((N,), dtype, device, g), device)
     assert_fits(stats.kstest(x, "norm").pvalue, f"{form} vs N(0, 1)")
 
@@ -366,6 +376,7 @@ def test_normal_with_tensors_uses_each_mean_and_std(device):
 @pytest.mark.capability("distribution")
 @pytest.mark.parametrize("form", ["randint", "randint_like"])
 def test_randint_is_uniform_over_its_range(form, device):
+    require_api(form, device)
     x = samples(lambda g: RANDOM[form][0]((N,), torch.int64, device, g), device)
     counts = np.bincount(x.astype(np.int64) - 2, minlength=7)
     assert counts.size == 7, f"{form}(2, 9) gave values outside [2, 9)"
@@ -400,6 +411,7 @@ def isolated_global_rng(device):
 @pytest.mark.capability("random")
 @pytest.mark.parametrize("name", [*RANDOM, "randperm"])
 def test_manual_seed_reproduces_the_draw(name, device):
+    require_api(name, device)
     def draw():
         if name == "randperm":
             return torch.randperm(50, device=device)

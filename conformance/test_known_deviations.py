@@ -144,3 +144,68 @@ def test_python_scalar_divided_by_a_subnormal_tensor(device):
     x = torch.tensor([1e-39, 1e-39], dtype=torch.float32, device=device)
     expected = np.array([1e-30, 0.0]) / np.float64(np.float32(1e-39))
     assert_matches(torch.stack([1e-30 / x[0], 0.0 / x[1]]), expected, what="1e-30 / 1e-39 and 0.0 / 1e-39 in float32")
+
+def test_fft_of_an_empty_batch(device):
+    x = torch.ones(2, 0, dtype=torch.complex64, device=device)
+    assert_matches(torch.fft.fft(x, dim=0), np.fft.fft(np.ones((2, 0), np.complex128), axis=0),
+                   what="fft(ones(2, 0), dim=0)")
+
+
+def test_ihfftn_out_over_one_dim(device):
+    x = torch.arange(6.0, dtype=torch.float64, device=device).reshape(2, 3)
+    out = torch.empty(0, dtype=torch.complex128, device=device)
+    torch.fft.ihfftn(x, dim=[1], out=out)
+    assert_matches(out, np.fft.ihfft(np.arange(6.0).reshape(2, 3), axis=1), what="ihfftn(x, dim=[1], out=out)")
+
+
+@pytest.mark.parametrize("name", ["fftshift", "ifftshift"])
+def test_fftshift_over_no_dims(device, name):
+    x = torch.arange(3.0, dtype=torch.float64, device=device)
+    assert_matches(getattr(torch.fft, name)(x, dim=()), getattr(np.fft, name)(np.arange(3.0), axes=()),
+                   what=f"{name}(x, dim=())")
+
+
+def test_bessel_float64_is_float64_accurate(device):
+    x = torch.tensor([5.0, 5.429289, 12.0], dtype=torch.float64, device=device)
+    import scipy.special as sc
+    assert_matches(torch.special.bessel_y1(x), sc.y1(np.array([5.0, 5.429289, 12.0])), what="bessel_y1(x) in float64")
+
+
+def test_ndtr_lower_tail_float32(device):
+    x = torch.tensor([-4.0, -6.0], dtype=torch.float32, device=device)
+    import scipy.special as sc
+    assert_matches(torch.special.ndtr(x), sc.ndtr(np.array([-4.0, -6.0])), op="special_function",
+                   what="ndtr([-4, -6]) in float32")
+
+
+def test_log1p_of_a_subnormal_complex(device):
+    z = torch.tensor([1e-45 + 1e-45j], dtype=torch.complex64, device=device)
+    assert_matches(torch.log1p(z), np.log1p(np.array([1e-45 + 1e-45j], np.complex64).astype(np.complex128)),
+                   what="log1p(1e-45+1e-45j)")
+
+
+def test_vander_with_one_column(device):
+    x = torch.tensor([1.0, 2.0], dtype=torch.float64, device=device)
+    assert_matches(torch.linalg.vander(x, N=1), np.vander(np.array([1.0, 2.0]), 1, increasing=True),
+                   what="vander(x, N=1)")
+
+
+def test_vecdot_broadcasts_two_vectors(device):
+    x, y = torch.ones(3, dtype=torch.float64, device=device), torch.ones(1, dtype=torch.float64, device=device)
+    assert_matches(torch.linalg.vecdot(x, y), np.sum(np.ones(3) * np.ones(1), axis=-1), what="vecdot(ones(3), ones(1))")
+
+
+def test_shifted_chebyshev_w_just_below_one(device):
+    import scipy.special as sc
+    x = np.float32(1) - np.float32(2.0 ** -24)  # 0.99999994, the float32 just below 1
+    got = torch.special.shifted_chebyshev_polynomial_w(torch.tensor([x], device=device), 5)
+    # W*_n(x) = W_n(2x - 1) = P_n^(1/2,-1/2)(2x - 1) * 4**n / binom(2n, n) (Mason & Handscomb, sec. 1.2.3)
+    expected = sc.eval_jacobi(5, 0.5, -0.5, 2 * np.float64(x) - 1) * 4.0 ** 5 / sc.binom(10, 5)
+    assert_matches(got, np.array([expected]), op="special_function", scale=np.array([11.0 * 5]),
+                   what="shifted_chebyshev_polynomial_w(0.99999994, 5)")
+
+
+def test_sinc_of_a_subnormal_complex(device):
+    z = torch.tensor([1e-45j], dtype=torch.complex64, device=device)
+    assert_matches(torch.special.sinc(z), np.sinc(np.array([1e-45j], np.complex64).astype(np.complex128)),
+                   what="sinc(1e-45j)")

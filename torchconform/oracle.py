@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from torchconform import dtypes, record
+from torchconform import coverage, dtypes, record
 from torchconform.tolerances import Tolerance, tolerance, ulp_error
 
 
@@ -45,8 +45,10 @@ def assert_matches(
     rounded to ``dtype`` (the dtype of ``actual`` by default) before the
     comparison, so exact ops must agree to the bit. ``op`` names a policy
     factor, ``scale`` the size of the op's terms (see :mod:`tolerances`).
-    The largest ULP error is noted for the report.
+    The largest ULP error is noted for the report, and the comparison for
+    the API coverage (:mod:`torchconform.coverage`).
     """
+    coverage.compared(actual)
     if isinstance(actual, torch.Tensor):
         dtype = dtype or actual.dtype
         got = dtypes.tensor_to_numpy(actual)

@@ -12,7 +12,7 @@ import os
 import pytest
 import torch
 
-from torchconform import deviations, devices, record
+from torchconform import coverage, deviations, devices, record
 
 try:
     from hypothesis import HealthCheck, settings
@@ -21,7 +21,7 @@ except ModuleNotFoundError:
     # Hypothesis; they still need --device and the device fixture from here.
     settings = None
 
-pytest_plugins = ["torchconform.results", "torchconform.nncheck"]
+pytest_plugins = ["torchconform.compat", "torchconform.sharding", "torchconform.results", "torchconform.nncheck"]
 
 PROFILES = ("ci", "dev", "thorough")
 if settings is not None:
@@ -119,3 +119,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item: pytest.Item) -> None:
     record.set_current_item(None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    # Coverage is measured for runs that write a conformance JSON (see torchconform.coverage).
+    if not item.config.getoption("conformance_json", None):
+        return (yield)
+    with coverage.tracking() as tracker:
+        try:
+            return (yield)
+        finally:
+            item.user_properties.append((coverage.PROPERTY, tracker.result(coverage.declared(item))))

@@ -7,7 +7,8 @@
      "run": {"started", "finished", "partial", "partial_reasons", "exitstatus", ...},
      "deviations": [...],            # the known deviations the run applied
      "totals": {"passed": n, ...},
-     "records": [{"nodeid", "area", "op", "capability", "dtype", "device", "outcome", ...}, ...]}
+     "records": [{"nodeid", "area", "op", "capability", "dtype", "device", "outcome", ...}, ...],
+     "coverage": {...}}             # torchconform.coverage.field(): API families called and checked
 
 It works under pytest-xdist: what a worker knows about a test (its markers and
 parameters) travels in ``user_properties``, the one channel xdist ships back,
@@ -29,6 +30,7 @@ from typing import Any
 
 import pytest
 
+from torchconform import coverage, sharding
 from torchconform.resultsfile import SCHEMA, write_json
 
 #: The user_properties key carrying a case's markers and parameters from the worker.
@@ -259,6 +261,7 @@ class Recorder:
         self.open: dict[str, dict[str, Any]] = {}
         self.records: list[dict[str, Any]] = []
         self.write_error = ""
+        self.coverage = coverage.Accumulator()
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         from torchconform import environment
@@ -275,6 +278,7 @@ class Recorder:
             case.update(_meta_from_nodeid(report.nodeid))
         props = dict(report.user_properties)
         case.update(props.get(META_KEY) or {})
+        self.coverage.add(props.get(coverage.PROPERTY))
         for key in NOTED:
             if key in props:
                 case[key] = props[key]
@@ -339,6 +343,9 @@ class Recorder:
             reasons.append("selected by test id")
         if self.open:
             reasons.append(f"{len(self.open)} case(s) did not finish")
+        shard = sharding.current(self.config)
+        if shard is not None and shard.count > 1:
+            reasons.append(f"shard {shard}")
         return reasons
 
     def document(self, session: pytest.Session, exitstatus: int) -> dict[str, Any]:
@@ -361,10 +368,12 @@ class Recorder:
                 "hypothesis_profile": getattr(settings, "_current_profile", None),
                 "devices": getattr(self.config, "_torchconform_devices", None),
                 "unused_deviations": getattr(self.config, "_torchconform_unused_deviations", []),
+                "shard": shard.as_dict() if (shard := sharding.current(self.config)) else None,
             },
             "deviations": [asdict(d) for d in known],
             "totals": dict(Counter(r["outcome"] for r in self.records)),
             "records": sorted(self.records, key=lambda r: r["nodeid"]),
+            "coverage": self.coverage.field(),
         }
 
     @pytest.hookimpl(trylast=True)

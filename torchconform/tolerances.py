@@ -99,6 +99,9 @@ OP_FACTORS: dict[str, OpFactor] = {
     "pow": OpFactor(4, "computed as exp(y*log(x)) in vector kernels; error scales with |y log x|"),
     "logspace": OpFactor(4, "base**(start + i*step): the exponent is rounded first, then amplified by log(base)"),
     "linspace": OpFactor(2, "start + i*step rounds the step and the product"),
+    "fft": OpFactor(8, "radix-2/3/5 and Bluestein passes: error up to about log2(n) eps times sum |x| (scale)"),
+    "special_function": OpFactor(8, "series and rational approximations (Cephes) of torch.special: a few ULPs "
+                                    "of the pointwise condition scale (see pointwise_condition_scale)"),
     "special": OpFactor(4, "hyperbolic and inverse-trigonometric kernels promise about 4 ULPs"),
 }
 
@@ -153,3 +156,56 @@ def ulp_error(actual: np.ndarray, expected: np.ndarray, dtype: torch.dtype) -> f
     err = np.where(both_nan | same_inf, 0.0, err)
     err = np.where(np.isnan(err), np.inf, err)
     return float(np.max(err))
+
+
+#: Relative step of the central differences in :func:`pointwise_condition_scale`.
+_CONDITION_STEP = 2.0 ** -20
+
+
+def pointwise_condition_scale(reference, *args: np.ndarray) -> np.ndarray:
+    """The comparison scale of an elementwise function at ``args``:
+    ``|f| + sum_i |a_i df/da_i|``.
+
+    It is the error that rounding the arguments alone causes (the relative
+    condition number of ``f`` times ``|f|``, Higham, Accuracy and Stability
+    of Numerical Algorithms, 2nd ed., sec. 1.6), so a kernel accurate to a
+    few ULPs of the problem passes near a function's zeros, where the
+    relative error of the value is unbounded, and is held to its value
+    elsewhere. ``reference`` is the float64 NumPy/SciPy function;
+    derivatives are central differences of it with a relative step of
+    2**-20. A derivative that is not finite there (a domain edge) counts as
+    0. Returns an array of the broadcast shape.
+    """
+    args = [np.asarray(a, dtype=np.float64) for a in args]
+    with np.errstate(all="ignore"):
+        value = np.asarray(reference(*args), dtype=np.float64)
+        scale = np.abs(value)
+        for i, a in enumerate(args):
+            h = _CONDITION_STEP * np.maximum(np.abs(a), _CONDITION_STEP)
+            up = [b if j != i else a + h for j, b in enumerate(args)]
+            down = [b if j != i else a - h for j, b in enumerate(args)]
+            slope = (np.asarray(reference(*up), dtype=np.float64) - np.asarray(reference(*down), dtype=np.float64)) / (2 * h)
+            term = np.abs(a * slope)
+            scale = scale + np.where(np.isfinite(term), term, 0.0)
+    return np.where(np.isfinite(scale), scale, np.abs(value))
+
+
+def conditioned_scale(expected: np.ndarray, cond: float, n: int) -> float:
+    """The comparison scale of a linear-algebra result: ``max(n, 1) * cond *
+    max|expected|``.
+
+    A backward-stable algorithm (LU with partial pivoting, Householder QR,
+    Cholesky, the QR/divide-and-conquer eigen- and singular-value solvers)
+    computes the exact result of a problem perturbed by about ``n eps`` in
+    relative terms; the result then moves by up to the condition number
+    ``cond`` times that (Higham, Accuracy and Stability of Numerical
+    Algorithms, 2nd ed., Thm. 7.2 and ch. 19). ``cond`` is the 2-norm
+    condition number of the drawn matrix (1 for checks of a defining
+    property such as ``Q R = A`` or ``Q^H Q = I``, which are
+    backward-error statements), ``n`` its order, ``expected`` the
+    reference (its largest magnitude sets the unit). Used with the
+    policy's "linalg" factor.
+    """
+    expected = np.asarray(expected)
+    magnitude = float(np.max(np.abs(expected))) if expected.size else 0.0
+    return max(n, 1) * max(cond, 1.0) * magnitude

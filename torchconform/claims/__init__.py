@@ -16,6 +16,12 @@ The data lives in ``claims.toml`` next to this module::
     check = "conformance/test_claims_tensors.py::test_full_with_int_fill_value_is_int64"
     status = "differs"                       # or "holds"
     explanation = "torch.full infers ..."    # required when status is "differs", empty otherwise
+    since = "2.5"                            # optional: status holds from this torch release on,
+                                             # the opposite before it
+    before_explanation = "..."               # with since and status "holds": how older releases differ
+
+``status`` is the verdict on the calibrated release; :meth:`Claim.on` gives
+the verdict on another torch (the checks assert what the verdict there says).
 
 :func:`load` validates it and returns :class:`Claim` objects; :func:`catalogue`
 gives plain dicts for the report (its ``verdict_note`` is the explanation of a
@@ -29,10 +35,19 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.version import InvalidVersion, Version
+
 PATH = Path(__file__).with_name("claims.toml")
 STATUSES = ("holds", "differs")
 _REQUIRED = ("id", "seed", "section", "quote", "value", "check", "status")
-_FIELDS = _REQUIRED + ("explanation",)
+_FIELDS = _REQUIRED + ("explanation", "since", "before_explanation")
+
+
+def release_at_least(version: str, since: str) -> bool:
+    """Whether torch ``version`` (``2.4.1+cu121``, ``2.5.0a0+git1234``) is
+    release ``since`` or later; pre-releases and local builds count as their
+    release, so a nightly of 2.5 has 2.5's behaviour."""
+    return Version(version).release >= Version(since).release
 
 
 class CatalogueError(ValueError):
@@ -50,6 +65,23 @@ class Claim:
     check: str         # pytest node id of the test, without parameters
     status: str        # "holds" or "differs"
     explanation: str = ""
+    since: str = ""    # status holds from this torch release on; the opposite before ("": always)
+    before_explanation: str = ""
+
+    def on(self, torch_version: str) -> Claim:
+        """This claim as it stands on ``torch_version``: itself from ``since``
+        on, before it the opposite status (with ``before_explanation`` when
+        older releases are the ones that differ)."""
+        if not self.since or release_at_least(torch_version, self.since):
+            return self
+        if self.status == "differs":
+            return dataclasses.replace(self, status="holds", explanation="")
+        return dataclasses.replace(self, status="differs", explanation=self.before_explanation)
+
+    @property
+    def torch_range(self) -> str:
+        """The torch releases where ``status`` holds, in words."""
+        return f"torch >= {self.since} (the opposite before)" if self.since else "every supported torch"
 
     @property
     def verdict_note(self) -> str:
@@ -94,6 +126,16 @@ def load(path: Path = PATH) -> list[Claim]:
         explanation = str(entry.get("explanation", "")).strip()
         if (entry["status"] == "differs") != bool(explanation):
             raise CatalogueError(f"{where}: an explanation is required exactly when status is 'differs'")
+        since = str(entry.get("since", "")).strip()
+        before = str(entry.get("before_explanation", "")).strip()
+        if since:
+            try:
+                Version(since)
+            except InvalidVersion:
+                raise CatalogueError(f"{where}: since must be a torch release like '2.5', got {since!r}") from None
+        if bool(before) != (bool(since) and entry["status"] == "holds"):
+            raise CatalogueError(f"{where}: before_explanation is required exactly when a claim that holds "
+                                 f"has a since")
         file, sep, name = entry["check"].partition("::")
         if not sep or not file.endswith(".py") or not name.startswith("test_") or "[" in name:
             raise CatalogueError(f"{where}: check must be 'path/test_file.py::test_name', got {entry['check']!r}")
@@ -101,14 +143,15 @@ def load(path: Path = PATH) -> list[Claim]:
         claims.append(Claim(
             id=entry["id"], seed=seed["file"], seed_title=seed.get("title", ""), section=entry["section"],
             quote=entry["quote"], value=entry["value"], check=entry["check"], status=entry["status"],
-            explanation=explanation,
+            explanation=explanation, since=since, before_explanation=before,
         ))
     return claims
 
 
 def catalogue() -> list[dict]:
-    """The claims as dicts for the report: every :class:`Claim` field plus ``verdict_note``."""
-    return [{**dataclasses.asdict(c), "verdict_note": c.verdict_note} for c in load()]
+    """The claims as dicts for the report: every :class:`Claim` field plus
+    ``verdict_note`` and ``torch_range``."""
+    return [{**dataclasses.asdict(c), "verdict_note": c.verdict_note, "torch_range": c.torch_range} for c in load()]
 
 
 def by_id() -> dict[str, Claim]:

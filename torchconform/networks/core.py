@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from torchconform.references import nn as ref
+from torchconform.references import optim as optim_ref
 
 
 #: Seed of torch's generator while a network is built, so parameters are reproducible.
@@ -48,9 +49,9 @@ class OptimSpec:
         return getattr(torch.optim, self.name)(params, **self.kwargs)
 
     def numpy(self):
-        """The same rule as a fresh :mod:`torchconform.references.nn` optimizer
+        """The same rule as a fresh :mod:`torchconform.references.optim` optimizer
         (no state). Raises ``KeyError`` for a name it lacks."""
-        return ref.OPTIMIZERS[self.name](**self.kwargs)
+        return optim_ref.OPTIMIZERS[self.name](**self.kwargs)
 
     def __str__(self) -> str:
         args = ", ".join(f"{k}={v}" for k, v in self.kwargs.items())

@@ -1,4 +1,5 @@
-"""NumPy references for torch.nn layers, losses, init and torch.optim update rules.
+"""NumPy references for torch.nn layers, losses and init (torch.optim's update
+rules are in :mod:`torchconform.references.optim`).
 
 Pure NumPy: nothing here imports torch, so these are an independent oracle.
 Every layer comes as a forward function and a hand-written backward (a VJP:
@@ -11,7 +12,6 @@ arrive in (float64 for references, float32 when a twin is timed).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -502,140 +502,3 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "selu":
         return 3.0 / 4
     raise ValueError(f"unsupported nonlinearity {nonlinearity}")
-
-
-# --------------------------------------------------------------------------- optimizers
-# The update rules as torch.optim documents them, on dicts of arrays keyed by
-# parameter name. ``step(params, grads)`` updates ``params`` in place.
-
-
-class _UpdateRule:
-    """An optimizer's rule applied to each parameter that has a gradient."""
-
-    def step(self, params: dict, grads: dict) -> None:
-        """Update ``params`` (name -> array) in place from ``grads`` (name ->
-        array of the same shape, or ``None`` to leave that parameter and its state alone)."""
-        for name, p in params.items():
-            if grads[name] is not None:
-                self._update(name, p, grads[name])
-
-    def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
-        raise NotImplementedError
-
-
-@dataclass
-class SGD(_UpdateRule):
-    """Stochastic gradient descent as ``torch.optim.SGD`` documents it (momentum
-    buffer seeded with the first gradient, dampening, Nesterov, L2 weight
-    decay, maximize): https://pytorch.org/docs/stable/generated/torch.optim.SGD.html."""
-    lr: float
-    momentum: float = 0.0
-    dampening: float = 0.0
-    weight_decay: float = 0.0
-    nesterov: bool = False
-    maximize: bool = False
-    state: dict = field(default_factory=dict)
-
-    def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
-        g = -g if self.maximize else g
-        if self.weight_decay:
-            g = g + self.weight_decay * p
-        if self.momentum:
-            buf = self.state.get(name)
-            # the first step seeds the buffer with the gradient, undamped
-            buf = g.copy() if buf is None else self.momentum * buf + (1 - self.dampening) * g
-            self.state[name] = buf
-            g = g + self.momentum * buf if self.nesterov else buf
-        p -= self.lr * g
-
-
-@dataclass
-class Adam(_UpdateRule):
-    """Adam (Kingma and Ba, 2015) as ``torch.optim.Adam`` documents it, with
-    AMSGrad and L2 weight decay; ``decoupled`` gives AdamW's decay
-    (Loshchilov and Hutter, 2019): https://pytorch.org/docs/stable/generated/torch.optim.Adam.html."""
-    lr: float = 1e-3
-    betas: tuple[float, float] = (0.9, 0.999)
-    eps: float = 1e-8
-    weight_decay: float = 0.0
-    amsgrad: bool = False
-    decoupled: bool = False  # AdamW: decay the weights, not the gradient
-    state: dict = field(default_factory=dict)
-
-    def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
-        b1, b2 = self.betas
-        if self.weight_decay and self.decoupled:
-            p *= 1 - self.lr * self.weight_decay
-        elif self.weight_decay:
-            g = g + self.weight_decay * p
-        fresh = {key: np.zeros_like(p) for key in ("m", "v", "vmax")}
-        s = self.state.setdefault(name, {"t": 0, **fresh})
-        s["t"] += 1
-        t = s["t"]
-        s["m"] = b1 * s["m"] + (1 - b1) * g
-        s["v"] = b2 * s["v"] + (1 - b2) * g * g
-        v = s["v"]
-        if self.amsgrad:
-            s["vmax"] = np.maximum(s["vmax"], v)
-            v = s["vmax"]
-        denom = np.sqrt(v) / math.sqrt(1 - b2**t) + self.eps
-        p -= self.lr / (1 - b1**t) * s["m"] / denom
-
-
-def AdamW(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False) -> Adam:
-    """``torch.optim.AdamW``'s defaults on :class:`Adam` with decoupled weight decay."""
-    return Adam(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, decoupled=True)
-
-
-@dataclass
-class Adagrad(_UpdateRule):
-    """Adagrad (Duchi et al., 2011) as ``torch.optim.Adagrad`` documents it, with
-    learning-rate decay and an initial accumulator:
-    https://pytorch.org/docs/stable/generated/torch.optim.Adagrad.html."""
-    lr: float = 1e-2
-    lr_decay: float = 0.0
-    weight_decay: float = 0.0
-    initial_accumulator_value: float = 0.0
-    eps: float = 1e-10
-    state: dict = field(default_factory=dict)
-
-    def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
-        s = self.state.setdefault(name, {"t": 0, "sum": np.full_like(p, self.initial_accumulator_value)})
-        s["t"] += 1
-        if self.weight_decay:
-            g = g + self.weight_decay * p
-        clr = self.lr / (1 + (s["t"] - 1) * self.lr_decay)
-        s["sum"] = s["sum"] + g * g
-        p -= clr * g / (np.sqrt(s["sum"]) + self.eps)
-
-
-@dataclass
-class RMSprop(_UpdateRule):
-    """RMSprop as ``torch.optim.RMSprop`` documents it (centered variant, momentum,
-    L2 weight decay): https://pytorch.org/docs/stable/generated/torch.optim.RMSprop.html."""
-    lr: float = 1e-2
-    alpha: float = 0.99
-    eps: float = 1e-8
-    weight_decay: float = 0.0
-    momentum: float = 0.0
-    centered: bool = False
-    state: dict = field(default_factory=dict)
-
-    def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
-        if self.weight_decay:
-            g = g + self.weight_decay * p
-        s = self.state.setdefault(name, {"sq": np.zeros_like(p), "avg": np.zeros_like(p), "buf": np.zeros_like(p)})
-        s["sq"] = self.alpha * s["sq"] + (1 - self.alpha) * g * g
-        if self.centered:
-            s["avg"] = self.alpha * s["avg"] + (1 - self.alpha) * g
-            denom = np.sqrt(s["sq"] - s["avg"] * s["avg"]) + self.eps
-        else:
-            denom = np.sqrt(s["sq"]) + self.eps
-        if self.momentum:
-            s["buf"] = self.momentum * s["buf"] + g / denom
-            p -= self.lr * s["buf"]
-        else:
-            p -= self.lr * g / denom
-
-
-OPTIMIZERS = {"SGD": SGD, "Adam": Adam, "AdamW": AdamW, "Adagrad": Adagrad, "RMSprop": RMSprop}

@@ -1,6 +1,12 @@
 """``python -m torchconform.report``: rebuild the HTML pages from the JSON
 results already under ``reports/``, without running anything.
 
+``python -m torchconform.report merge RUN.json ... [--out FILE]`` merges the
+results of shards or machines into one (see :mod:`torchconform.report.merge`)
+and builds its page; ``... compare RUN.json RUN.json ...`` writes the
+comparison page of runs on different torch builds
+(:mod:`torchconform.report.compare`).
+
 A missing, corrupt or foreign result file gives one line on stderr and exit
 status 1; a bad command line gives one line and exit status 2.
 """
@@ -11,8 +17,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from torchconform.resultsfile import ReportError
-from torchconform.report.pages import PARTS, Site
+from torchconform.report import compare, merge
+from torchconform.report.pages import CONFORMANCE_JSON, PARTS, Site
+from torchconform.resultsfile import ReportError, write_json
 
 PROG = "python -m torchconform.report"
 
@@ -22,7 +29,61 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{PROG}: error: {message} (see --help)\n")
 
 
+def _merge(argv: list[str]) -> int:
+    parser = _Parser(prog=f"{PROG} merge",
+                     description="Merge the conformance results of shards or machines into one result and page.")
+    parser.add_argument("runs", nargs="+", type=Path, metavar="RUN.json", help="conformance results to merge")
+    parser.add_argument("--out", type=Path, default=Path("reports") / CONFORMANCE_JSON, metavar="FILE",
+                        help="merged result to write; the pages are built beside it when it is named "
+                             f"{CONFORMANCE_JSON} (default: reports/{CONFORMANCE_JSON})")
+    args = parser.parse_args(argv)
+    try:
+        if args.out.resolve() in {p.resolve() for p in args.runs}:
+            raise ReportError(f"--out {args.out} is one of the inputs: write the merge elsewhere")
+        if args.out.is_dir():
+            raise ReportError(f"--out {args.out} is a directory, not a file")
+        merged = merge.merge(args.runs)
+        try:
+            write_json(args.out, merged)
+        except OSError as exc:
+            raise ReportError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+        print(f"wrote {args.out}: {len(merged['records'])} cases from {len(args.runs)} runs"
+              + (f" (partial: {'; '.join(merged['run']['partial_reasons'])})" if merged["run"]["partial"] else ""))
+        written = Site(args.out.parent, only="conformance").build() if args.out.name == CONFORMANCE_JSON else []
+    except ReportError as exc:
+        print(f"{PROG} merge: error: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
+    return 0
+
+
+def _compare(argv: list[str]) -> int:
+    parser = _Parser(prog=f"{PROG} compare",
+                     description="Write one page comparing conformance runs (and benchmarks) of several torch builds.")
+    parser.add_argument("runs", nargs="+", type=Path, metavar="RUN",
+                        help="conformance.json files or directories holding one (a bench.json beside it is "
+                             "compared too); the first is the base")
+    parser.add_argument("--label", action="append", default=None, metavar="TEXT",
+                        help="name of each run on the page, in order (default: its torch version)")
+    parser.add_argument("--out", type=Path, default=Path("reports") / "compare.html", metavar="FILE",
+                        help="page to write (default: reports/compare.html)")
+    args = parser.parse_args(argv)
+    try:
+        path = compare.write_page(compare.load_runs(args.runs, args.label), args.out)
+    except ReportError as exc:
+        print(f"{PROG} compare: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["merge"]:
+        return _merge(argv[1:])
+    if argv[:1] == ["compare"]:
+        return _compare(argv[1:])
     parser = _Parser(prog=PROG, description="Build reports/*.html from the JSON results in reports/.")
     parser.add_argument("--reports", type=Path, default=Path("reports"), metavar="DIR",
                         help="directory holding conformance.json / bench.json; pages are written there "

@@ -16,6 +16,9 @@ import importlib
 from collections import Counter, defaultdict
 from typing import Any, Iterable, Mapping
 
+from packaging.version import InvalidVersion
+
+from torchconform.claims import release_at_least
 from torchconform.resultsfile import ReportError
 
 FIELDS = ("id", "seed", "section", "quote", "value", "check", "verdict_note")
@@ -48,12 +51,28 @@ def _as_dict(entry: Any) -> dict[str, Any]:
     return dict(vars(entry))
 
 
-def verdict(records: list[dict[str, Any]], entry: Mapping[str, Any] | None) -> tuple[str, str]:
-    """(verdict, explanation) of one claim from its test records.
+def _note_on(entry: Mapping[str, Any], torch_version: str | None) -> str:
+    """The catalogue's note for the torch that ran: a claim with a ``since``
+    has the opposite verdict on older releases (see torchconform.claims)."""
+    note = entry.get("verdict_note") or ""
+    since = entry.get("since")
+    if not since or not torch_version:
+        return note
+    try:
+        if release_at_least(torch_version, since):
+            return note
+    except InvalidVersion:  # an unparsable local version: keep the calibrated verdict
+        return note
+    return (entry.get("before_explanation") or "") if entry.get("status") == "holds" else ""
+
+
+def verdict(records: list[dict[str, Any]], entry: Mapping[str, Any] | None,
+            torch_version: str | None = None) -> tuple[str, str]:
+    """(verdict, explanation) of one claim from its test records on ``torch_version``.
 
     A check of an out-of-date statement asserts today's behaviour and passes;
     the catalogue's ``verdict_note`` is what makes it "differs"."""
-    note = (entry or {}).get("verdict_note") or ""
+    note = _note_on(entry or {}, torch_version)
     if not records:
         return "not run", "no test of this claim ran in this run"
     failing = [r for r in records if r["outcome"] in ("failed", "error", "xpassed")]
@@ -68,9 +87,11 @@ def verdict(records: list[dict[str, Any]], entry: Mapping[str, Any] | None) -> t
     return "holds", ""
 
 
-def build(records: Iterable[dict[str, Any]], catalogue: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The claims page's context: claims grouped by seed, with verdicts, and
-    the list of statements that are out of date."""
+def build(records: Iterable[dict[str, Any]], catalogue: list[dict[str, Any]] | None = None,
+          torch_version: str | None = None) -> dict[str, Any]:
+    """The claims page's context: claims grouped by seed, with verdicts on
+    ``torch_version`` (the calibrated release's when None), and the list of
+    statements that are out of date."""
     by_claim: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in records:
         if r.get("claim"):
@@ -81,7 +102,7 @@ def build(records: Iterable[dict[str, Any]], catalogue: list[dict[str, Any]] | N
     for claim_id in ids:
         entry = entries.get(claim_id) or {}
         cases = by_claim.get(claim_id, [])
-        word, explanation = verdict(cases, entry)
+        word, explanation = verdict(cases, entry, torch_version)
         seed = str(entry.get("seed") or "not in the catalogue")
         if entry.get("seed_title"):
             seed = f"{entry['seed_title']} ({seed})"
@@ -89,6 +110,7 @@ def build(records: Iterable[dict[str, Any]], catalogue: list[dict[str, Any]] | N
             **{k: entry.get(k) or "" for k in FIELDS},
             "id": claim_id,
             "verdict": word,
+            "torch_range": entry.get("torch_range") or "",
             "explanation": explanation,
             "tests": [{"nodeid": r["nodeid"], "outcome": r["outcome"], "device": r.get("device", "")} for r in cases],
         })

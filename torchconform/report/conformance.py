@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from torchconform import environment
+from torchconform import coveragefield as coverage
 from torchconform.report import charts
 from torchconform.resultsfile import OUTCOMES, as_float
 
@@ -206,6 +207,7 @@ def build(doc: dict[str, Any]) -> dict[str, Any]:
         "skips": skips.most_common(),
         "ops": ops,
         "claims": sum(1 for r in records if r.get("claim")),
+        "coverage": coverage.summary(doc.get("coverage")),
     }
 
 

@@ -73,6 +73,10 @@ class Site:
             return load_bench(reference, "reference run"), f"reference run ({reference})"
         return None, ""
 
+    def _torch(self) -> str | None:
+        """The torch version the conformance run tested (claims' verdicts depend on it)."""
+        return ((self.conformance or {}).get("environment", {}).get("torch") or {}).get("version")
+
     def _render(self, name: str, **context: Any) -> Path:
         links = [("index.html", "Overview")]
         links += [("conformance.html", "Conformance")] if self.conformance else []
@@ -95,14 +99,15 @@ class Site:
             written.append(self._render("conformance.html", c=conformance.build(self.conformance)))
             if self.has_claims:
                 written.append(self._render("claims.html", k=claims.build(self.conformance["records"],
-                                                                          self.catalogue)))
+                                                                          self.catalogue, self._torch())))
         if self.bench and self.only in (None, "bench"):
             written.append(self._render("bench.html", b=bench.build(self.bench, self.baseline, self.baseline_label)))
         written.append(self._render(
             "index.html",
             conformance=conformance.summary(self.conformance) if self.conformance else None,
             bench=bench.summary(self.bench) if self.bench else None,
-            claims=claims.build(self.conformance["records"], self.catalogue) if self.has_claims else None,
+            claims=(claims.build(self.conformance["records"], self.catalogue, self._torch())
+                    if self.has_claims else None),
             notes=self.notes,
         ))
         return written
