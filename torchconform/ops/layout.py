@@ -176,6 +176,22 @@ SHAPE = [
        min_dims=2),
     Op("meshgrid", "torch.meshgrid(x.flatten(), y.flatten(), indexing=indexing)[piece]",
        "np.meshgrid(x.ravel(), y.ravel(), indexing=indexing)[piece]", arity=2, kinds=_MOVE, params=_meshgrid),
+    Op("fliplr", "torch.fliplr(x)", "np.fliplr(x)", kinds=_MOVE, min_dims=2),
+    Op("flipud", "torch.flipud(x)", "np.flipud(x)", kinds=_MOVE, min_dims=1),
+    Op("swapaxes", "torch.swapaxes(x, *dims)", "np.swapaxes(x, *dims)", kinds=_MOVE, params=_two_dims, min_dims=2),
+    Op("moveaxis", "torch.moveaxis(x, source, destination)", "np.moveaxis(x, source, destination)", kinds=_MOVE,
+       params=_movedim),
+    Op("ravel", "torch.ravel(x)", "np.ravel(x)", kinds=_MOVE),
+    Op("diagflat", "torch.diagflat(x, offset)", "np.diagflat(x, offset)", kinds=_MOVE, params=_offset),
+    Op("vander", "torch.vander(x.flatten(), n)", "np.vander(x.ravel(), n)", kinds=("int", "float"),
+       domain=(-8, 8), params=lambda shapes, dtype: st.fixed_dictionaries({"n": st.integers(0, 4)})),
+    Op("trace", "torch.trace(x.flatten(1))", "np.trace(x.reshape(x.shape[0], math.prod(x.shape[1:])))"
+       ".astype(np.int64 if x.dtype.kind in 'biu' else x.dtype)", kinds=("int", "float"), min_dims=2,
+       out_dtype="accumulate", factor="sum", domain=_BOUNDED,
+       scale="np.trace(np.abs(x.reshape(x.shape[0], math.prod(x.shape[1:]))))"),
+    # inner contracts the last dims, which must be equal (no broadcasting): x with itself.
+    Op("inner", "torch.inner(x, x)", "np.inner(x, x)", kinds=("int", "float"), min_dims=1,
+       domain=(-100, 100), specials=False, factor="sum", scale="np.inner(np.abs(x), np.abs(x))"),
     Op("cartesian_prod", "torch.cartesian_prod(x.flatten(), y.flatten())",
        "np.stack(np.meshgrid(x.ravel(), y.ravel(), indexing='ij'), -1).reshape(-1, 2)", arity=2, kinds=_MOVE),
 ]
@@ -314,6 +330,7 @@ INDEXING = [
     Op("where_scalar", f"torch.where({_MASK}, x, 0)", f"np.where({_NP_MASK}, x, 0).astype(x.dtype)", kinds=NUMERIC,
        params=_mask),
     Op("nonzero", "torch.nonzero(x)", "np.argwhere(x)", kinds=ALL, out_dtype="long"),
+    Op("argwhere", "torch.argwhere(x)", "np.argwhere(x)", kinds=ALL, out_dtype="long"),
     Op("nonzero_as_tuple", "torch.nonzero(x, as_tuple=True)[0]", "np.nonzero(x)[0]", kinds=ALL, out_dtype="long",
        min_dims=1),
 ]

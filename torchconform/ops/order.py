@@ -106,6 +106,7 @@ ORDER = [
     Op("argsort_stable", "torch.argsort(x, dim=dim, descending=descending, stable=True)",
        "ref.stable_sort_indices(x, dim, descending)", kinds=("bool", "int", "float"), params=_sort, min_dims=1,
        out_dtype="long", returns_index=True),
+    Op("msort", "torch.msort(x)", "ref.sort_values(x, 0, False)", kinds=REAL, min_dims=1),
     Op("topk_values", "torch.topk(x, k, dim=dim, largest=largest).values",
        "np.take(ref.sort_values(x, dim, largest), np.arange(k), axis=dim)", kinds=REAL, params=_topk,
        min_dims=1, nonempty=True),

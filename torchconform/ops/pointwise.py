@@ -146,6 +146,22 @@ UNARY = [
        params=lambda shapes, dtype: st.fixed_dictionaries({"v": st.sampled_from([0, 1, 3])})),
     Op("clamp_max", "torch.clamp_max(x, v)", "np.minimum(x, v)", kinds=REAL,
        params=lambda shapes, dtype: st.fixed_dictionaries({"v": st.sampled_from([0, 1, 3])})),
+    Op("isneginf", "torch.isneginf(x)", "np.isneginf(x)", kinds=REAL, out_dtype="bool"),
+    Op("isposinf", "torch.isposinf(x)", "np.isposinf(x)", kinds=REAL, out_dtype="bool"),
+    Op("isreal", "torch.isreal(x)", "np.isreal(x)", kinds=ALL, out_dtype="bool"),
+    Op("frexp_mantissa", "torch.frexp(x).mantissa", "np.frexp(x)[0]", kinds=("float",)),
+    # Aliases: each is its own public name, so each is checked, against the same reference as its op.
+    Op("arccos", "torch.arccos(x)", "np.arccos(x)", factor="special"),
+    Op("arcsin", "torch.arcsin(x)", "np.arcsin(x)", factor="special"),
+    Op("arctan", "torch.arctan(x)", "np.arctan(x)", factor="special"),
+    Op("arccosh", "torch.arccosh(x)", "np.arccosh(x)", factor="special"),
+    Op("arcsinh", "torch.arcsinh(x)", "np.arcsinh(x)", factor="special"),
+    Op("arctanh", "torch.arctanh(x)", "np.arctanh(x)", factor="special"),
+    Op("absolute", "torch.absolute(x)", "np.abs(x)", kinds=("int", "float")),
+    Op("negative", "torch.negative(x)", "-x", kinds=("int", "float", "complex")),
+    Op("fix", "torch.fix(x)", "np.trunc(x)", kinds=("int", "float")),
+    # Bounds inside every integer dtype (a Python int out of range wraps: python-int-out-of-range-wraps).
+    Op("clip", "torch.clip(x, 0, 3)", "np.clip(x, 0, 3)", kinds=("int", "float")),
 ]
 
 
@@ -261,6 +277,21 @@ BINARY = [
        domain=(0, 7)),
     Op("bitwise_right_shift", "torch.bitwise_right_shift(x, y)", "np.right_shift(x, y)", arity=2, kinds=("int",),
        domain=(0, 7)),
+    Op("nextafter", "torch.nextafter(x, y)", "np.nextafter(x.astype(carrier), y.astype(carrier))", arity=2,
+       dtypes=("float16", "float32", "float64"),
+       params=lambda shapes, dtype: st.just({"carrier": str(dtype).removeprefix("torch.")})),
+    Op("rsub", "torch.rsub(x, y)", "y - x", arity=2, kinds=("int", "float", "complex"),
+       deviation=Deviates("complex-add-scales-other-by-alpha", "np.iscomplexobj(x) & ~np.isfinite(x)")),
+    Op("arctan2", "torch.arctan2(x, y)", "np.arctan2(x, y)", arity=2, factor="special"),
+    Op("multiply", "torch.multiply(x, y)", "x * y", arity=2, kinds=REAL),
+    Op("subtract", "torch.subtract(x, y)", "x - y", arity=2, kinds=REAL),
+    Op("divide", "torch.divide(x, y)", "x / y", arity=2, kinds=("float",)),
+    Op("greater", "torch.greater(x, y)", "x > y", arity=2, kinds=REAL, out_dtype="bool"),
+    Op("greater_equal", "torch.greater_equal(x, y)", "x >= y", arity=2, kinds=REAL, out_dtype="bool"),
+    Op("less", "torch.less(x, y)", "x < y", arity=2, kinds=REAL, out_dtype="bool"),
+    Op("less_equal", "torch.less_equal(x, y)", "x <= y", arity=2, kinds=REAL, out_dtype="bool"),
+    Op("not_equal", "torch.not_equal(x, y)", "x != y", arity=2, kinds=ALL, out_dtype="bool"),
+    Op("isin", "torch.isin(x, y)", "np.isin(x, y)", arity=2, kinds=("int", "float"), out_dtype="bool"),
 ]
 
 TERNARY = [
