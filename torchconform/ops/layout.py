@@ -107,6 +107,15 @@ def _einsum(draw, shapes, dtype):
     return {"equation": f"{letters}->{''.join(kept)}"}
 
 
+def _one_dim(shapes, dtype):
+    nd = len(shapes[0])
+    return st.fixed_dictionaries({"dim": st.integers(-nd, nd - 1)})
+
+
+def _three_pieces(shapes, dtype):
+    return st.fixed_dictionaries({"piece": st.integers(0, 2)})
+
+
 @st.composite
 def _split(draw, shapes, dtype):
     nd = len(shapes[0])
@@ -192,6 +201,41 @@ SHAPE = [
     # inner contracts the last dims, which must be equal (no broadcasting): x with itself.
     Op("inner", "torch.inner(x, x)", "np.inner(x, x)", kinds=("int", "float"), min_dims=1,
        domain=(-100, 100), specials=False, factor="sum", scale="np.inner(np.abs(x), np.abs(x))"),
+    Op("select", "x.select(dim, piece)", "np.take(x, piece, axis=dim)", kinds=_MOVE, params=_unbind, min_dims=1,
+       nonempty=True),
+    Op("select_scatter", "torch.select_scatter(x, torch.zeros_like(x.select(dim, piece)), dim, piece)",
+       "ref.index_fill(x, dim, [piece], 0)", kinds=_MOVE, params=_unbind, min_dims=1, nonempty=True),
+    Op("slice_scatter",
+       "torch.slice_scatter(x, torch.zeros_like(torch.narrow(x, dim, start, length)), dim, start, start + length)",
+       "ref.index_fill(x, dim, np.arange(start, start + length), 0)", kinds=_MOVE, params=_narrow, min_dims=1),
+    Op("row_stack", "torch.row_stack([x, x])", "np.vstack([x, x])", kinds=_MOVE),
+    Op("concat", "torch.concat([x, x], dim=dim)", "np.concatenate([x, x], axis=dim)", kinds=_MOVE, min_dims=1,
+       params=_one_dim),
+    Op("concatenate", "torch.concatenate([x, x], dim=dim)", "np.concatenate([x, x], axis=dim)", kinds=_MOVE,
+       min_dims=1, params=_one_dim),
+    Op("swapdims", "torch.swapdims(x, *dims)", "np.swapaxes(x, *dims)", kinds=_MOVE, params=_two_dims, min_dims=2),
+    Op("hsplit", "torch.hsplit(x, [1, 3])[piece]", "np.hsplit(x, [1, 3])[piece]", kinds=_MOVE, min_dims=1,
+       params=_three_pieces),
+    Op("vsplit", "torch.vsplit(x, [1, 3])[piece]", "np.vsplit(x, [1, 3])[piece]", kinds=_MOVE, min_dims=2,
+       params=_three_pieces),
+    Op("dsplit", "torch.dsplit(x, [1, 3])[piece]", "np.dsplit(x, [1, 3])[piece]", kinds=_MOVE, min_dims=3,
+       params=_three_pieces),
+    Op("ger", "torch.ger(x.flatten(), y.flatten())", "np.outer(x.ravel(), y.ravel())", arity=2,
+       kinds=("int", "float")),
+    Op("dot", "torch.dot(x.flatten(), x.flatten())", "np.dot(x.ravel(), x.ravel())", kinds=("int", "float"),
+       domain=(-100, 100), specials=False, factor="sum", scale="np.dot(np.abs(x.ravel()), np.abs(x.ravel()))"),
+    Op("vdot", "torch.vdot(x.flatten(), x.flip(tuple(range(x.ndim))).flatten())",
+       "np.vdot(x.ravel(), np.flip(x).ravel())", kinds=("float", "complex"), domain=(-100, 100), specials=False,
+       factor="sum", scale="np.sum(np.abs(x) * np.abs(np.flip(x)))"),
+    Op("combinations", "torch.combinations(x.flatten()[:6], r, with_replacement=with_replacement)",
+       "ref.combinations(x.ravel()[:6], r, with_replacement)", kinds=_MOVE,
+       params=lambda shapes, dtype: st.fixed_dictionaries({"r": st.integers(1, 3),
+                                                           "with_replacement": st.booleans()})),
+    Op("fill_diagonal", "x.flatten(1).clone().fill_diagonal_(1)",
+       "ref.fill_diagonal(x.reshape(x.shape[0], math.prod(x.shape[1:])), 1)", kinds=_MOVE, min_dims=2),
+    Op("unravel_index", "torch.unravel_index(x, (2, 3, 4))[piece]", "np.unravel_index(x, (2, 3, 4))[piece]",
+       kinds=("int",), domain=(0, 23), out_dtype="long",
+       params=lambda shapes, dtype: st.fixed_dictionaries({"piece": st.integers(0, 2)})),
     Op("cartesian_prod", "torch.cartesian_prod(x.flatten(), y.flatten())",
        "np.stack(np.meshgrid(x.ravel(), y.ravel(), indexing='ij'), -1).reshape(-1, 2)", arity=2, kinds=_MOVE),
 ]
@@ -321,6 +365,9 @@ INDEXING = [
        kinds=("int", "float"), domain=(-100, 100), specials=False, min_dims=1, params=_scatter, factor="prod",
        scale=f"ref.scatter_reduce(np.abs(x), dim % x.ndim, {_NP_INDEX}, np.abs({_NP_SCATTER_SRC}), 'prod', True)"
              f" + ref.scatter_reduce(np.abs(x), dim % x.ndim, {_NP_INDEX}, np.abs({_NP_SCATTER_SRC}), 'sum', True)"),
+    Op("put", f"x.put({_INDEX}, torch.tensor(source, device=x.device).to(x.dtype))",
+       f"ref.put(x, {_NP_INDEX}, np.asarray(source).astype(x.dtype))", kinds=_MOVE, min_dims=1,
+       params=lambda shapes, dtype: _with_source(((math.prod(shapes[0]),),), dtype, unique=True)),
     Op("masked_fill", f"x.masked_fill({_MASK}, value)", f"np.where({_NP_MASK}, value, x).astype(x.dtype)",
        kinds=_MOVE, params=_mask, inplace=f"x.masked_fill_({_MASK}, value)"),
     Op("masked_select", f"torch.masked_select(x, {_MASK})", f"x[{_NP_MASK}]", kinds=_MOVE, params=_mask),

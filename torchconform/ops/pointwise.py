@@ -291,6 +291,17 @@ BINARY = [
     Op("less", "torch.less(x, y)", "x < y", arity=2, kinds=REAL, out_dtype="bool"),
     Op("less_equal", "torch.less_equal(x, y)", "x <= y", arity=2, kinds=REAL, out_dtype="bool"),
     Op("not_equal", "torch.not_equal(x, y)", "x != y", arity=2, kinds=ALL, out_dtype="bool"),
+    Op("igamma", "torch.igamma(x, y)", "scipy.special.gammainc(x, y)", arity=2, domain=(0.0, 50.0),
+       specials=False, factor="special", scale="np.ones_like(x * y)"),
+    Op("igammac", "torch.igammac(x, y)", "scipy.special.gammaincc(x, y)", arity=2, domain=(0.0, 50.0),
+       specials=False, factor="special", scale="np.ones_like(x * y)"),
+    Op("polar", "torch.polar(x, y)", "x * np.exp(1j * y)", arity=2, domain=(0.0, 1e3), specials=False,
+       dtypes=("float32", "float64"), out_dtype="complex", scale="np.abs(x) * (1 + np.abs(y))"),
+    Op("complex", "torch.complex(x, y)", "ref.make_complex(x, y)", arity=2, dtypes=("float32", "float64"),
+       out_dtype="complex"),
+    # NaN propagates, as through every activation (IEEE-style; see ref.relu).
+    Op("threshold", "torch.threshold(x, 0.5, -1.0)", "np.where(np.isnan(x) | (x > 0.5), x, -1.0)"),
+    Op("hardshrink", "torch.hardshrink(x, 0.5)", "np.where(np.isnan(x) | (np.abs(x) > 0.5), x, 0.0)"),
     Op("isin", "torch.isin(x, y)", "np.isin(x, y)", arity=2, kinds=("int", "float"), out_dtype="bool"),
 ]
 

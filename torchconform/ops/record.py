@@ -52,6 +52,8 @@ OUT_DTYPES: dict[str, Callable[[torch.dtype], torch.dtype]] = {
     # Sums and products of integers accumulate in int64 (torch.sum docs).
     "accumulate": lambda d: torch.int64 if not (d.is_floating_point or d.is_complex) else d,
     # float_power computes in double precision (torch.float_power docs).
+    # A complex number from float parts (torch.complex, torch.polar).
+    "complex": lambda d: {torch.float32: torch.complex64, torch.float64: torch.complex128}.get(d, d),
     "double": lambda d: torch.complex128 if d.is_complex else torch.float64,
     "real": lambda d: {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(d, d),
 }

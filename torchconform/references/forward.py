@@ -7,6 +7,7 @@ hand-written series; where SciPy's value at an infinity disagrees with the
 limit C99 Annex F prescribes, the limit is written out.
 """
 
+import itertools
 import math
 
 import numpy as np
@@ -222,4 +223,51 @@ def index_fill(x, dim, index, value):
     """``x`` with the slices at ``index`` along ``dim`` set to ``value``."""
     out = np.array(x, copy=True)
     np.moveaxis(out, dim, 0)[index] = value
+    return out
+
+
+def combinations(x, r, with_replacement):
+    """The r-element combinations of the 1-d ``x`` in lexicographic order of
+    positions, one per row (shape ``(count, r)``), as torch.combinations."""
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    rows = [list(c) for c in pick(np.asarray(x).tolist(), r)]
+    return np.array(rows, dtype=np.asarray(x).dtype).reshape(len(rows), r)
+
+
+def softmax(x, dim):
+    """``exp(x) / sum(exp(x))`` along ``dim``, with the maximum shifted out first."""
+    shifted = np.exp(x - np.max(x, axis=dim, keepdims=True))
+    return shifted / np.sum(shifted, axis=dim, keepdims=True)
+
+
+def log_softmax(x, dim):
+    """``x - logsumexp(x)`` along ``dim`` (see :func:`logsumexp`)."""
+    return x - logsumexp(x, dim, True)
+
+
+def pairwise_distances(a, p):
+    """The p-norm distance between every pair of rows of the 2-d ``a`` (shape ``(n, n)``)."""
+    return np.linalg.norm(a[:, None, :] - a[None, :, :], ord=p, axis=-1) if a.shape[1] else np.zeros((len(a),) * 2)
+
+
+def make_complex(real, imag):
+    """The complex array with these real and imaginary parts (broadcast),
+    each part kept as is: ``real + 1j * imag`` would turn an infinite part into nan."""
+    real, imag = np.broadcast_arrays(real, imag)
+    out = np.empty(real.shape, dtype=np.complex128)
+    out.real, out.imag = real, imag
+    return out
+
+
+def put(x, index, source):
+    """``x`` with its row-major elements at (distinct) ``index`` replaced by ``source``."""
+    out = np.array(x, copy=True).reshape(-1)
+    out[index] = source
+    return out.reshape(np.shape(x))
+
+
+def fill_diagonal(a, value):
+    """A copy of the 2-d ``a`` with its main diagonal set to ``value`` (``numpy.fill_diagonal``, no wrap)."""
+    out = np.array(a, copy=True)
+    np.fill_diagonal(out, value)
     return out
