@@ -30,7 +30,7 @@ def test_my_relu_gradient_matches_finite_differences(device, data):
     # No closed form given: the reference is central differences of NumPy relu.
     case = GradCase("MyReLU", MyReLU.apply, nn_ref.relu, [x], x.tensor.dtype, FINITE_DIFFERENCES,
                     text="MyReLU.apply(x)")
-    oracle.assert_matches(MyReLU.apply(x.tensor), nn_ref.relu(x.array.astype(np.float64)), what="MyReLU forward")
+    oracle.assert_matches(MyReLU.apply(x.tensor), nn_ref.relu(x.array.astype(np.float64)), x.tensor.dtype, what="MyReLU forward")
     check_first_order(case, data.draw(cotangents(case, device), label="g"))
 
 
@@ -42,7 +42,7 @@ def test_my_relu_saves_its_input_for_backward(device, data):
     assert out.requires_grad and out.grad_fn is not None, "a Function applied to a tracked input is tracked"
     (saved,) = out.grad_fn.saved_tensors
     assert saved is x or saved.data_ptr() == x.data_ptr(), "ctx.save_for_backward(input) keeps the input itself"
-    oracle.assert_matches(saved, xd.array, what="the saved input")
+    oracle.assert_matches(saved, xd.array, xd.tensor.dtype, what="the saved input")
 
 
 @given(data=st.data())
@@ -72,8 +72,8 @@ def test_two_layer_net_with_my_relu_matches_numpy_backprop(device, data):
     pred_terms = 2 * (np.abs(hidden) @ np.abs(b2) + np.abs(target))
     scale_w2 = np.abs(hidden).T @ pred_terms
     scale_w1 = np.abs(a).T @ (pred_terms @ np.abs(b2).T)
-    oracle.assert_matches(grad_w2, hidden.T @ grad_pred, kind="gradient", op="matmul", scale=scale_w2,
+    oracle.assert_matches(grad_w2, hidden.T @ grad_pred, x.tensor.dtype, kind="gradient", op="matmul", scale=scale_w2,
                           what="w2.grad of the seed's MyReLU net")
-    oracle.assert_matches(grad_w1, a.T @ grad_pre, kind="gradient", op="matmul", scale=scale_w1,
+    oracle.assert_matches(grad_w1, a.T @ grad_pre, x.tensor.dtype, kind="gradient", op="matmul", scale=scale_w1,
                           what="w1.grad of the seed's MyReLU net")
     same_on_cpu(weight_grads, [x.tensor, w1.tensor, w2.tensor, y.tensor], [grad_w1, grad_w2], "MyReLU net weight grads")

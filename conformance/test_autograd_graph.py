@@ -88,7 +88,7 @@ def test_retain_grad_keeps_the_gradient_of_a_non_leaf(device, data):
     kept.retain_grad()
     (torch.sin(kept) + torch.sin(dropped)).backward(gd.tensor)
     a, g = xd.array.astype(np.float64), gd.array.astype(np.float64)
-    oracle.assert_matches(kept.grad, g * np.cos(2 * a), kind="gradient", what="retained .grad of the non-leaf 2x")
+    oracle.assert_matches(kept.grad, g * np.cos(2 * a), dtype, kind="gradient", what="retained .grad of the non-leaf 2x")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assert dropped.grad is None, ".grad of a non-leaf without retain_grad() must be None"
@@ -133,7 +133,7 @@ def test_grad_modes_decide_what_is_tracked(device, data):
         untracked = torch.exp(x)
         with torch.enable_grad():
             tracked = torch.exp(x)
-    oracle.assert_matches(untracked, np.exp(xd.array.astype(np.float64)), what="exp under no_grad")
+    oracle.assert_matches(untracked, np.exp(xd.array.astype(np.float64)), xd.tensor.dtype, what="exp under no_grad")
     assert not untracked.requires_grad and untracked.grad_fn is None, "no_grad must not record"
     assert tracked.requires_grad, "enable_grad inside no_grad must record"
     for enabled in (False, True):
@@ -162,7 +162,7 @@ def test_detach_shares_storage_and_does_not_require_grad(device, data):
     version = y._version
     d.add_(1)
     assert y._version > version, "an in-place change through detach() shows in the shared version counter"
-    oracle.assert_matches(y, 2 * xd.array.astype(np.float64) + 1, what="y after detach().add_(1)")
+    oracle.assert_matches(y, 2 * xd.array.astype(np.float64) + 1, xd.tensor.dtype, what="y after detach().add_(1)")
 
 
 @GRAPH_OPS
@@ -182,5 +182,5 @@ def test_hook_on_a_non_leaf_scales_what_flows_upstream(device, data):
     a.register_hook(lambda grad: grad * 2)
     (a * a).backward(gd.tensor)
     s, g = np.sin(xd.array.astype(np.float64)), gd.array.astype(np.float64)
-    oracle.assert_matches(x.grad, 2 * g * 2 * s * np.cos(xd.array.astype(np.float64)), kind="gradient",
+    oracle.assert_matches(x.grad, 2 * g * 2 * s * np.cos(xd.array.astype(np.float64)), dtype, kind="gradient",
                           what="x.grad through a hook doubling d/d(sin x)")

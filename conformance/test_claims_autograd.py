@@ -34,8 +34,8 @@ def test_q_backward_with_external_gradient(device):
     Q = 3 * a**3 - b**2
     Q.backward(gradient=torch.tensor([1.0, 1.0], device=device))
     an, bn = np.array([2.0, 3.0]), np.array([6.0, 4.0])
-    assert_matches(a.grad, 9 * an**2, kind="gradient")   # [36, 81]
-    assert_matches(b.grad, -2 * bn, kind="gradient")     # [-12, -8]
+    assert_matches(a.grad, 9 * an**2, torch.float32, kind="gradient")   # [36, 81]
+    assert_matches(b.grad, -2 * bn, torch.float32, kind="gradient")     # [-12, -8]
     assert (9 * a**2 == a.grad).tolist() == [True, True]
     assert (-2 * b == b.grad).tolist() == [True, True]
 
@@ -46,7 +46,7 @@ def test_nonscalar_backward_needs_gradient_or_a_sum(device):
     with pytest.raises(RuntimeError, match="scalar outputs"):
         (3 * a**3).backward()
     (3 * a**3).sum().backward()  # the seed's alternative: aggregate to a scalar
-    assert_matches(a.grad, 9 * np.array([2.0, 3.0]) ** 2, kind="gradient")
+    assert_matches(a.grad, 9 * np.array([2.0, 3.0]) ** 2, torch.float32, kind="gradient")
 
 
 @claim("blitz-requires-grad-propagation")
@@ -77,8 +77,8 @@ def test_dy_dw_is_five(device):
     w, x, a, b, y = _graph(device)
     y.backward()
     # dy/dw = 2w + x + 1 = 5, dy/dx = w + 1 = 2
-    assert_matches(w.grad, np.array([2 * 1.0 + 2.0 + 1]), kind="gradient")
-    assert_matches(x.grad, np.array([1.0 + 1]), kind="gradient")
+    assert_matches(w.grad, np.array([2 * 1.0 + 2.0 + 1]), torch.float32, kind="gradient")
+    assert_matches(x.grad, np.array([1.0 + 1]), torch.float32, kind="gradient")
 
 
 @claim("course-graph-is-leaf")
@@ -107,7 +107,7 @@ def test_retain_grad_keeps_a_non_leaf_gradient(device):
     a = torch.add(w, x)
     a.retain_grad()
     torch.mul(a, torch.add(w, 1)).backward()
-    assert_matches(a.grad, np.array([1.0 + 1]), kind="gradient")  # dy/da = b = w + 1
+    assert_matches(a.grad, np.array([1.0 + 1]), torch.float32, kind="gradient")  # dy/da = b = w + 1
 
 
 @claim("course-graph-grad-fn-names")
@@ -122,9 +122,9 @@ def test_grad_fn_table(device):
 def test_retain_graph_allows_a_second_backward_that_accumulates(device):
     w, x, a, b, y = _graph(device)
     y.backward(retain_graph=True)
-    assert_matches(w.grad, np.array([5.0]), kind="gradient")
+    assert_matches(w.grad, np.array([5.0]), torch.float32, kind="gradient")
     y.backward()
-    assert_matches(w.grad, np.array([10.0]), kind="gradient")
+    assert_matches(w.grad, np.array([10.0]), torch.float32, kind="gradient")
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         y.backward()
 
@@ -136,7 +136,7 @@ def test_grad_tensors_weight_the_outputs(device):
     y1 = torch.add(a, b)   # dy1/dw = 2
     loss = torch.cat([y0, y1], dim=0)
     loss.backward(gradient=torch.tensor([1.0, 2.0], device=device))
-    assert_matches(w.grad, np.array([1 * 5.0 + 2 * 2.0]), kind="gradient")
+    assert_matches(w.grad, np.array([1 * 5.0 + 2 * 2.0]), torch.float32, kind="gradient")
 
 
 @claim("course-autograd-grad-second-order")
@@ -146,10 +146,10 @@ def test_autograd_grad_first_and_second_derivative(device):
     grad_1 = torch.autograd.grad(y, x, create_graph=True)
     assert isinstance(grad_1, tuple) and len(grad_1) == 1
     assert type(grad_1[0].grad_fn).__name__ == "MulBackward0"
-    assert_matches(grad_1[0].detach(), np.array([2 * 3.0]), kind="gradient")
+    assert_matches(grad_1[0].detach(), np.array([2 * 3.0]), torch.float32, kind="gradient")
     grad_2 = torch.autograd.grad(grad_1[0], x)
     assert grad_2[0].grad_fn is None
-    assert_matches(grad_2[0], np.array([2.0]), kind="gradient")
+    assert_matches(grad_2[0], np.array([2.0]), torch.float32, kind="gradient")
     assert repr(tuple(g.cpu() for g in grad_2)) == "(tensor([2.]),)"
 
 
@@ -162,7 +162,7 @@ def test_autograd_grad_allow_unused_gives_none(device):
         torch.autograd.grad(y, [x, unused], retain_graph=True)
     gx, gu = torch.autograd.grad(y, [x, unused], allow_unused=True)
     assert gu is None
-    assert_matches(gx, np.array([6.0]), kind="gradient")
+    assert_matches(gx, np.array([6.0]), torch.float32, kind="gradient")
 
 
 @claim("course-grads-accumulate")
@@ -170,9 +170,9 @@ def test_gradients_accumulate_until_zeroed(device):
     w = leaf(device, [1.0])
     for _ in range(2):
         (w * 3).sum().backward()
-    assert_matches(w.grad, np.array([6.0]), kind="gradient")
+    assert_matches(w.grad, np.array([6.0]), torch.float32, kind="gradient")
     w.grad.zero_()
-    assert_matches(w.grad, np.array([0.0]), kind="gradient")
+    assert_matches(w.grad, np.array([0.0]), torch.float32, kind="gradient")
 
 
 @claim("course-leaf-inplace-raises")
@@ -210,11 +210,11 @@ def test_custom_relu_function_through_apply(device):
     x = leaf(device, [-2.0, -0.5, 0.0, 0.5, 3.0])
     y = MyReLU.apply(x)
     xn = np.array([-2.0, -0.5, 0.0, 0.5, 3.0])
-    assert_matches(y.detach(), np.maximum(xn, 0))
+    assert_matches(y.detach(), np.maximum(xn, 0), torch.float32)
     assert type(y.grad_fn).__name__ == "MyReLUBackward"
     g = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
     y.backward(torch.tensor(g, dtype=torch.float32, device=device))
-    assert_matches(x.grad, np.where(xn < 0, 0.0, g), kind="gradient")
+    assert_matches(x.grad, np.where(xn < 0, 0.0, g), torch.float32, kind="gradient")
 
 
 @claim("lpe-ctx-saved-tensors")
@@ -262,9 +262,9 @@ def test_data_shares_storage_and_is_not_tracked(device):
     assert not d.requires_grad and d.grad_fn is None
     assert d.untyped_storage().data_ptr() == w.untyped_storage().data_ptr()
     d.mul_(3)  # bypasses autograd: no error although w is a leaf requiring grad
-    assert_matches(w.detach(), np.array([3.0, 6.0]))
+    assert_matches(w.detach(), np.array([3.0, 6.0]), torch.float32)
     (w * w).sum().backward()
-    assert_matches(w.grad, 2 * np.array([3.0, 6.0]), kind="gradient")
+    assert_matches(w.grad, 2 * np.array([3.0, 6.0]), torch.float32, kind="gradient")
 
 
 @claim("lpe-loss-is-0d")
@@ -277,7 +277,7 @@ def test_summed_loss_is_zero_dimensional(device):
     assert isinstance(loss.item(), float)
     assert torch.nn.MSELoss()(y_pred, y).shape == ()
     ref = ((dtypes.tensor_to_numpy(y_pred.detach()).astype(np.float64) - dtypes.tensor_to_numpy(y)) ** 2).sum()
-    assert_matches(loss.detach(), np.asarray(ref), op="sum")
+    assert_matches(loss.detach(), np.asarray(ref), torch.float32, op="sum")
 
 
 @claim("lpe-manual-backward-equals-autograd")
@@ -299,9 +299,9 @@ def test_numpy_form_gradients_equal_autograd(device):
     tw1, tw2 = (torch.tensor(v, device=device, requires_grad=True) for v in (w1, w2))
     loss = (tx.mm(tw1).clamp(min=0).mm(tw2) - ty).pow(2).sum()
     loss.backward()
-    assert_matches(loss.detach(), np.asarray(np.square(y_pred - y).sum()), op="sum")
-    assert_matches(tw1.grad, grad_w1, kind="gradient", op="matmul")
-    assert_matches(tw2.grad, grad_w2, kind="gradient", op="matmul")
+    assert_matches(loss.detach(), np.asarray(np.square(y_pred - y).sum()), torch.float64, op="sum")
+    assert_matches(tw1.grad, grad_w1, torch.float64, kind="gradient", op="matmul")
+    assert_matches(tw2.grad, grad_w2, torch.float64, kind="gradient", op="matmul")
 
 
 @claim("lpe-dtype-float")
@@ -322,10 +322,10 @@ def test_backward_function_form_and_grad_variables(device):
     w, x, a, b, _ = _graph(device)
     y = torch.cat([torch.mul(a, b), torch.add(a, b)])
     torch.autograd.backward(y, grad_tensors=torch.tensor([1.0, 2.0], device=device), retain_graph=True)
-    assert_matches(w.grad, np.array([9.0]), kind="gradient")
+    assert_matches(w.grad, np.array([9.0]), torch.float32, kind="gradient")
     w.grad = None
     # A UserWarning before torch 2.4, a FutureWarning since.
     deprecation = FutureWarning if claims.release_at_least(torch.__version__, "2.4") else UserWarning
     with pytest.warns(deprecation, match="grad_variables"):
         torch.autograd.backward(y, grad_variables=torch.tensor([1.0, 2.0], device=device))
-    assert_matches(w.grad, np.array([9.0]), kind="gradient")
+    assert_matches(w.grad, np.array([9.0]), torch.float32, kind="gradient")

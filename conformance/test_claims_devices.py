@@ -83,7 +83,7 @@ def test_cuda_index_past_the_count_raises():
 def test_create_on_a_device(device):
     X = torch.ones(2, 3, device=device)
     assert X.device.type == torch.device(device).type
-    assert_matches(X, np.ones((2, 3), dtype=np.float32))
+    assert_matches(X, np.ones((2, 3), dtype=np.float32), torch.float32)
 
 
 @claim("course-tensor-on-cuda-repr")
@@ -111,4 +111,4 @@ def test_module_to_moves_parameters_and_returns_itself(device):
     X = torch.ones(2, 3, device=device)
     w, b = (p.detach().cpu().numpy().astype(np.float64) for p in (net[0].weight, net[0].bias))
     expected = np.ones((2, 3)) @ w.T + b
-    assert_matches(net(X), expected, op="matmul", scale=np.full(expected.shape, np.abs(w).sum() + np.abs(b).sum()))
+    assert_matches(net(X), expected, torch.float32, op="matmul", scale=np.full(expected.shape, np.abs(w).sum() + np.abs(b).sum()))

@@ -52,7 +52,7 @@ def batch(name: str, n: int, device, dtype=torch.float64):
 def assert_grads_match_twin(module, grads, what):
     for name, p in module.named_parameters():
         expected = grads[name]
-        assert_matches(p.grad, expected, kind="gradient", op="matmul",
+        assert_matches(p.grad, expected, torch.float64, kind="gradient", op="matmul",
                        scale=np.full(expected.shape, np.abs(expected).max()), what=f"{what}: d loss / d {name}")
 
 
@@ -123,7 +123,7 @@ def test_mse_loss_is_0d_with_mselossbackward0(device):
     assert loss.shape == ()
     assert type(loss.grad_fn).__name__ == "MseLossBackward0"
     assert repr(loss).startswith("tensor(") and repr(loss).endswith("grad_fn=<MseLossBackward0>)")
-    assert_matches(loss.detach(), np.asarray(np.mean((np_of(output).astype(np.float64) - np_of(target)) ** 2)),
+    assert_matches(loss.detach(), np.asarray(np.mean((np_of(output).astype(np.float64) - np_of(target)) ** 2)), torch.float32,
                    op="mean")
 
 
@@ -178,8 +178,8 @@ def test_conv2d_accepts_unbatched_input(device):
     assert out.shape == (6, 30, 30)
     expected = ref.conv2d(np_of(x)[None], np_of(conv.weight), np_of(conv.bias))[0]
     scale = np.full(expected.shape, np.abs(expected).max())
-    assert_matches(out, expected, op="matmul", scale=scale)
-    assert_matches(conv(x.unsqueeze(0))[0], expected, op="matmul", scale=scale)
+    assert_matches(out, expected, torch.float64, op="matmul", scale=scale)
+    assert_matches(conv(x.unsqueeze(0))[0], expected, torch.float64, op="matmul", scale=scale)
 
 
 @claim("blitz-outputs-are-logits")
@@ -189,13 +189,13 @@ def test_cifar_outputs_are_logits_not_probabilities(device):
     with torch.no_grad():
         outputs = net(tx)
     logits = twin.forward(x)
-    assert_matches(outputs, logits, op="matmul", scale=np.full(logits.shape, np.abs(logits).max()))
+    assert_matches(outputs, logits, torch.float64, op="matmul", scale=np.full(logits.shape, np.abs(logits).max()))
     row_sums = logits.sum(axis=1)
     assert np.any(np.abs(row_sums - 1) > 1e-3), f"rows of raw scores need not sum to 1, got {row_sums}"
     probabilities = torch.softmax(outputs, dim=1)
-    assert_matches(probabilities, ref.softmax(logits, axis=1), op="sum")
+    assert_matches(probabilities, ref.softmax(logits, axis=1), torch.float64, op="sum")
     _, predicted = torch.max(outputs, 1)
-    assert_matches(predicted, np.argmax(logits, axis=1))
+    assert_matches(predicted, np.argmax(logits, axis=1), torch.int64)
 
 
 @claim("blitz-parameter-registered-on-assign")
@@ -221,8 +221,8 @@ def test_data_sub_update_equals_sgd(device):
     torch.optim.SGD(nets[1].parameters(), lr=lr).step()
     for manual, (name, optimised) in zip(nets[0].parameters(), nets[1].named_parameters()):
         expected = before[name] - lr * grads[name]
-        assert_matches(manual, expected, scale=np.abs(before[name]), what=f"f.data.sub_ {name}")
-        assert_matches(optimised, expected, scale=np.abs(before[name]), what=f"SGD.step {name}")
+        assert_matches(manual, expected, torch.float32, scale=np.abs(before[name]), what=f"f.data.sub_ {name}")
+        assert_matches(optimised, expected, torch.float32, scale=np.abs(before[name]), what=f"SGD.step {name}")
 
 
 @claim("blitz-optimizer-zero-grad-none")
@@ -290,8 +290,8 @@ def test_dataloader_iterator_has_no_next_method(device):
     with pytest.raises(AttributeError):
         dataiter.next()
     images, labels = next(dataiter)
-    assert_matches(images.to(device), np.array([[0.0, 1.0], [2.0, 3.0]]))
-    assert_matches(labels, np.array([0, 1]))
+    assert_matches(images.to(device), np.array([[0.0, 1.0], [2.0, 3.0]]), torch.float32)
+    assert_matches(labels, np.array([0, 1]), torch.int64)
 
 
 # --------------------------------------------------------------------------- 000 learning PyTorch with examples
@@ -302,7 +302,7 @@ def test_mse_loss_sum_is_the_squared_error_sum(device):
     torch.manual_seed(0)
     y_pred, y = torch.randn(4, 3, device=device), torch.randn(4, 3, device=device)
     expected = ((np_of(y_pred).astype(np.float64) - np_of(y)) ** 2).sum()
-    assert_matches(nn.MSELoss(reduction="sum")(y_pred, y), np.asarray(expected), op="sum")
+    assert_matches(nn.MSELoss(reduction="sum")(y_pred, y), np.asarray(expected), torch.float32, op="sum")
 
 
 @claim("lpe-no-grad-update-equals-sgd")
@@ -321,8 +321,8 @@ def test_no_grad_update_equals_sgd(device):
     torch.optim.SGD(models[1].parameters(), lr=lr).step()
     for manual, (name, optimised) in zip(models[0].parameters(), models[1].named_parameters()):
         expected = before[name] - lr * grads[name]
-        assert_matches(manual, expected, scale=np.abs(before[name]), what=f"param -= lr * grad: {name}")
-        assert_matches(optimised, expected, scale=np.abs(before[name]), what=f"SGD.step: {name}")
+        assert_matches(manual, expected, torch.float32, scale=np.abs(before[name]), what=f"param -= lr * grad: {name}")
+        assert_matches(optimised, expected, torch.float32, scale=np.abs(before[name]), what=f"SGD.step: {name}")
 
 
 @claim("lpe-grads-accumulate-in-buffers")
@@ -357,7 +357,7 @@ def test_optimizer_matches_numpy_update_rule(name, kwargs, device):
         p.grad = torch.tensor(g, device=device)
         optimizer.step()
         reference.step(expected, {"p": g})
-    assert_matches(p.detach(), expected["p"], scale=np.abs(p0), what=f"{name} after {len(grads)} steps")
+    assert_matches(p.detach(), expected["p"], torch.float64, scale=np.abs(p0), what=f"{name} after {len(grads)} steps")
 
 
 @claim("lpe-two-layer-net-parameters")
@@ -388,7 +388,7 @@ def test_mlp_block_matches_numpy(device):
     out = net(tx)
     assert out.shape == (2, 10)
     expected = twin.forward(x)
-    assert_matches(out, expected, op="matmul", scale=np.full(expected.shape, np.abs(expected).max()))
+    assert_matches(out, expected, torch.float64, op="matmul", scale=np.full(expected.shape, np.abs(expected).max()))
 
 
 @claim("d2l-modules-dict-ordered")
@@ -416,7 +416,7 @@ def test_fixed_hidden_mlp_output_is_bounded(device):
     out = net(tx)
     assert out.shape == ()
     assert abs(out.item()) <= 1
-    assert_matches(out, np.asarray(twin.forward(x)), op="matmul", scale=np.asarray(1.0))
+    assert_matches(out, np.asarray(twin.forward(x)), torch.float64, op="matmul", scale=np.asarray(1.0))
 
 
 @claim("d2l-rand-weight-not-registered")
@@ -442,7 +442,7 @@ def test_chimera_runs_and_is_bounded(device):
     x, _, tx, _ = batch("d2l_chimera", 2, device)
     out = net(tx)
     assert out.shape == () and abs(out.item()) <= 1
-    assert_matches(out, np.asarray(twin.forward(x)), op="matmul", scale=np.asarray(1.0))
+    assert_matches(out, np.asarray(twin.forward(x)), torch.float64, op="matmul", scale=np.asarray(1.0))
 
 
 # --------------------------------------------------------------------------- 001 d2l: parameter management
@@ -532,7 +532,7 @@ def test_init_normal_and_zeros(device):
     assert net.apply(init_normal) is net
     w = np_of(net[0].weight)
     assert np.all(np.abs(w) < 6 * 0.01) and np.unique(w).size == w.size  # drawn, within 6 sigma
-    assert_matches(net[0].bias, np.zeros(8, dtype=np.float32))
+    assert_matches(net[0].bias, np.zeros(8, dtype=np.float32), torch.float32)
 
 
 @claim("d2l-init-constant")
@@ -545,8 +545,8 @@ def test_init_constant(device):
             nn.init.zeros_(m.bias)
 
     net.apply(init_constant)
-    assert_matches(net[0].weight.data[0], np.ones(4, dtype=np.float32))
-    assert_matches(net[0].bias.data[0], np.asarray(0.0, dtype=np.float32))
+    assert_matches(net[0].weight.data[0], np.ones(4, dtype=np.float32), torch.float32)
+    assert_matches(net[0].bias.data[0], np.asarray(0.0, dtype=np.float32), torch.float32)
 
 
 @claim("d2l-init-xavier-42")
@@ -556,7 +556,7 @@ def test_init_xavier_and_42(device):
     net[2].apply(lambda m: nn.init.constant_(m.weight, 42) if type(m) == nn.Linear else None)
     bound = np.sqrt(6.0 / (4 + 8))  # Glorot: fan_in 4, fan_out 8
     assert np.all(np.abs(np_of(net[0].weight)) <= bound)
-    assert_matches(net[2].weight.data, np.full((1, 8), 42.0, dtype=np.float32))
+    assert_matches(net[2].weight.data, np.full((1, 8), 42.0, dtype=np.float32), torch.float32)
 
 
 @claim("d2l-my-init-mask")
@@ -585,7 +585,7 @@ def test_setting_parameters_directly(device):
     net[0].weight.data[0, 0] = 42
     expected = before + 1
     expected[0, 0] = 42
-    assert_matches(net[0].weight.data[0], expected[0])
+    assert_matches(net[0].weight.data[0], expected[0], torch.float32)
 
 
 @claim("d2l-tied-weights")
@@ -608,7 +608,7 @@ def test_centered_layer_has_zero_mean(device):
     x = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
     layer = ZOO["d2l_centered"].build()[1]
     y = layer(torch.tensor(x, device=device))
-    assert_matches(y, x - x.mean(), op="mean", scale=np.abs(x))
+    assert_matches(y, x - x.mean(), torch.float64, op="mean", scale=np.abs(x))
 
 
 # --------------------------------------------------------------------------- 001 d2l: files

@@ -39,13 +39,13 @@ def same_memory(a: torch.Tensor, b) -> bool:
 def test_tensor_from_nested_list_infers_int64(device):
     x_data = torch.tensor([[1, 2], [3, 4]], device=device)
     assert x_data.dtype == torch.int64
-    assert_matches(x_data, np.array([[1, 2], [3, 4]]))
+    assert_matches(x_data, np.array([[1, 2], [3, 4]]), torch.int64)
 
 
 @claim("blitz-ones-like-keeps-int-dtype")
 def test_ones_like_keeps_shape_and_dtype(device):
     x_ones = torch.ones_like(torch.tensor([[1, 2], [3, 4]], device=device))
-    assert_matches(x_ones, np.ones((2, 2), dtype=np.int64))
+    assert_matches(x_ones, np.ones((2, 2), dtype=np.int64), torch.int64)
 
 
 @claim("blitz-rand-like-dtype-override")
@@ -61,8 +61,8 @@ def test_rand_ones_zeros_of_a_shape_tuple(device):
     shape = (2, 3,)
     rand_tensor = torch.rand(shape, device=device)
     assert rand_tensor.shape == (2, 3) and rand_tensor.dtype == torch.float32
-    assert_matches(torch.ones(shape, device=device), np.ones((2, 3), dtype=np.float32))
-    assert_matches(torch.zeros(shape, device=device), np.zeros((2, 3), dtype=np.float32))
+    assert_matches(torch.ones(shape, device=device), np.ones((2, 3), dtype=np.float32), torch.float32)
+    assert_matches(torch.zeros(shape, device=device), np.zeros((2, 3), dtype=np.float32), torch.float32)
 
 
 @claim("blitz-tensor-attributes")
@@ -85,28 +85,28 @@ ONES_COLUMN_ZERO = f32([[1, 0, 1, 1]] * 4)
 
 @claim("blitz-index-slice-assign")
 def test_slice_assignment_zeroes_a_column(device):
-    assert_matches(_blitz_tensor(device), ONES_COLUMN_ZERO)
+    assert_matches(_blitz_tensor(device), ONES_COLUMN_ZERO, torch.float32)
 
 
 @claim("blitz-cat-dim1")
 def test_cat_along_dim1(device):
     tensor = _blitz_tensor(device)
-    assert_matches(torch.cat([tensor, tensor, tensor], dim=1), f32([[1, 0, 1, 1] * 3] * 4))
+    assert_matches(torch.cat([tensor, tensor, tensor], dim=1), f32([[1, 0, 1, 1] * 3] * 4), torch.float32)
 
 
 @claim("blitz-mul-elementwise")
 def test_mul_and_star_are_elementwise(device):
     tensor = _blitz_tensor(device)
-    assert_matches(tensor.mul(tensor), ONES_COLUMN_ZERO)
-    assert_matches(tensor * tensor, ONES_COLUMN_ZERO)
+    assert_matches(tensor.mul(tensor), ONES_COLUMN_ZERO, torch.float32)
+    assert_matches(tensor * tensor, ONES_COLUMN_ZERO, torch.float32)
 
 
 @claim("blitz-matmul-transpose")
 def test_matmul_with_transpose_gives_threes(device):
     tensor = _blitz_tensor(device)
     threes = np.full((4, 4), 3, dtype=np.float32)
-    assert_matches(tensor.matmul(tensor.T), threes, op="matmul")
-    assert_matches(tensor @ tensor.T, threes, op="matmul")
+    assert_matches(tensor.matmul(tensor.T), threes, torch.float32, op="matmul")
+    assert_matches(tensor @ tensor.T, threes, torch.float32, op="matmul")
 
 
 @claim("blitz-add-inplace")
@@ -114,17 +114,17 @@ def test_add_underscore_changes_the_tensor_in_place(device):
     tensor = _blitz_tensor(device)
     result = tensor.add_(5)
     assert result is tensor
-    assert_matches(tensor, ONES_COLUMN_ZERO.astype(np.float64) + 5)
+    assert_matches(tensor, ONES_COLUMN_ZERO.astype(np.float64) + 5, torch.float32)
 
 
 @claim("blitz-t-and-copy-inplace")
 def test_t_underscore_and_copy_underscore_change_x(device):
     x = on(device, np.arange(6).reshape(2, 3))
     assert x.t_() is x and x.shape == (3, 2)
-    assert_matches(x, np.arange(6.0).reshape(2, 3).T)
+    assert_matches(x, np.arange(6.0).reshape(2, 3).T, torch.float32)
     y = on(device, np.full((3, 2), 7.0))
     assert x.copy_(y) is x
-    assert_matches(x, np.full((3, 2), 7.0))
+    assert_matches(x, np.full((3, 2), 7.0), torch.float32)
 
 
 def _bridge_or_raise(t: torch.Tensor):
@@ -170,7 +170,7 @@ def test_tensor_from_ndarray_keeps_float64(device):
     assert str(arr.dtype) == "float64"
     t = torch.tensor(arr, device=device)
     assert t.dtype == torch.float64
-    assert_matches(t, arr)
+    assert_matches(t, arr, torch.float64)
     assert not same_memory(t, arr)  # torch.tensor always copies
 
 
@@ -186,7 +186,7 @@ def test_from_numpy_shares_memory_both_ways(device):
     assert t.tolist() == [[0, 2, 3], [4, -10, 6]]
     t[0, 1] = 9
     assert arr.tolist() == [[0, 9, 3], [4, -10, 6]]
-    assert_matches(t.to(device), arr)
+    assert_matches(t.to(device), arr, torch.int64)
 
 
 @claim("course-zeros-out-same-object")
@@ -195,34 +195,34 @@ def test_zeros_with_out_resizes_keeps_dtype_returns_out(device):
     t = torch.zeros((3, 3), out=out_t, device=device)
     assert t is out_t and id(t) == id(out_t)
     assert out_t.dtype == torch.int64 and out_t.shape == (3, 3)
-    assert_matches(out_t, np.zeros((3, 3), dtype=np.int64))
+    assert_matches(out_t, np.zeros((3, 3), dtype=np.int64), torch.int64)
 
 
 @claim("course-zeros-ones-like")
 def test_zeros_like_and_ones_like_follow_input_shape(device):
     t = torch.empty(2, 3, device=device)
-    assert_matches(torch.zeros_like(t), np.zeros((2, 3), dtype=np.float32))
-    assert_matches(torch.ones_like(t), np.ones((2, 3), dtype=np.float32))
+    assert_matches(torch.zeros_like(t), np.zeros((2, 3), dtype=np.float32), torch.float32)
+    assert_matches(torch.ones_like(t), np.ones((2, 3), dtype=np.float32), torch.float32)
 
 
 @claim("course-full-int-fill-dtype")
 def test_full_with_int_fill_value_is_int64(device):
     t = torch.full((3, 3), 8, device=device)
     assert t.dtype == torch.int64, "torch.full infers its dtype from fill_value"
-    assert_matches(t, np.full((3, 3), 8, dtype=np.int64))
+    assert_matches(t, np.full((3, 3), 8, dtype=np.int64), torch.int64)
     # the seed's printed floats need a float fill value (or dtype=)
-    assert_matches(torch.full((3, 3), 8.0, device=device), np.full((3, 3), 8.0, dtype=np.float32))
+    assert_matches(torch.full((3, 3), 8.0, device=device), np.full((3, 3), 8.0, dtype=np.float32), torch.float32)
 
 
 @claim("course-arange")
 def test_arange_is_half_open(device):
-    assert_matches(torch.arange(2, 10, 2, device=device), np.arange(2, 10, 2))
+    assert_matches(torch.arange(2, 10, 2, device=device), np.arange(2, 10, 2), torch.int64)
 
 
 @claim("course-linspace-values")
 def test_linspace_printed_values(device):
     t = torch.linspace(2, 10, 7, device=device)
-    assert_matches(t, np.linspace(2, 10, 7), op="linspace")
+    assert_matches(t, np.linspace(2, 10, 7), torch.float32, op="linspace")
     printed = [2.0000, 3.3333, 4.6667, 6.0000, 7.3333, 8.6667, 10.0000]
     assert np.round(dtypes.tensor_to_numpy(t).astype(np.float64), 4).tolist() == printed
 
@@ -233,13 +233,13 @@ def test_linspace_and_logspace_require_steps(device):
         torch.linspace(2, 10, device=device)
     with pytest.raises(TypeError):
         torch.logspace(0, 2, device=device)
-    assert_matches(torch.logspace(0, 2, 3, device=device), np.logspace(0, 2, 3), op="logspace")
+    assert_matches(torch.logspace(0, 2, 3, device=device), np.logspace(0, 2, 3), torch.float32, op="logspace")
 
 
 @claim("course-eye-square-default")
 def test_eye_is_square_by_default(device):
-    assert_matches(torch.eye(3, device=device), np.eye(3, dtype=np.float32))
-    assert_matches(torch.eye(2, 3, device=device), np.eye(2, 3, dtype=np.float32))
+    assert_matches(torch.eye(3, device=device), np.eye(3, dtype=np.float32), torch.float32)
+    assert_matches(torch.eye(2, 3, device=device), np.eye(2, 3, dtype=np.float32), torch.float32)
 
 
 @claim("course-normal-four-forms")
@@ -256,8 +256,8 @@ def test_normal_tensor_and_scalar_forms(device):
     for name, t in forms.items():
         assert t.shape == (4,) and t.dtype == torch.float32 and t.device == mean.device, name
     # a zero std returns the mean exactly: element i uses mean[i]
-    assert_matches(torch.normal(mean, torch.zeros_like(std)), np.arange(1.0, 5.0))
-    assert_matches(torch.normal(mean, 0.0), np.arange(1.0, 5.0))
+    assert_matches(torch.normal(mean, torch.zeros_like(std)), np.arange(1.0, 5.0), torch.float32)
+    assert_matches(torch.normal(mean, 0.0), np.arange(1.0, 5.0), torch.float32)
     with pytest.raises(TypeError):
         torch.normal(0., 1.)  # scalar/scalar needs size=
 
@@ -298,7 +298,7 @@ def test_randperm_is_a_permutation(device):
 @claim("course-bernoulli")
 def test_bernoulli_uses_input_as_probability(device):
     p = on(device, [0.0, 1.0, 1.0, 0.0])
-    assert_matches(torch.bernoulli(p), np.array([0.0, 1.0, 1.0, 0.0]))
+    assert_matches(torch.bernoulli(p), np.array([0.0, 1.0, 1.0, 0.0]), torch.float32)
 
 
 # --------------------------------------------------------------------------- 003 course: manipulation
@@ -314,15 +314,15 @@ def test_cat_printed_values(device):
     t2 = torch.cat([t, t], dim=1)
     assert f"shape: {t1.shape}" == "shape: torch.Size([4, 3])"
     assert f"shape: {t2.shape}" == "shape: torch.Size([2, 6])"
-    assert_matches(t1, f32(CAT_T + CAT_T))
-    assert_matches(t2, f32([row + row for row in CAT_T]))
+    assert_matches(t1, f32(CAT_T + CAT_T), torch.float32)
+    assert_matches(t2, f32([row + row for row in CAT_T]), torch.float32)
 
 
 @claim("course-stack-printed")
 def test_stack_adds_a_dimension(device):
     t1 = torch.stack([on(device, STACK_T)] * 2, dim=0)
     assert f"shape: {t1.shape}" == "shape: torch.Size([2, 2, 3])"
-    assert_matches(t1, f32([STACK_T, STACK_T]))
+    assert_matches(t1, f32([STACK_T, STACK_T]), torch.float32)
 
 
 @claim("course-chunk-ceil")
@@ -349,24 +349,24 @@ def test_split_by_sizes_and_sum_rule(device):
 def test_index_select_printed(device):
     t = on(device, [[1, 2, 8], [2, 3, 0], [0, 2, 0]], torch.int64)
     idx = torch.tensor([0, 2], dtype=torch.long, device=device)
-    assert_matches(torch.index_select(t, dim=0, index=idx), np.array([[1, 2, 8], [0, 2, 0]]))
+    assert_matches(torch.index_select(t, dim=0, index=idx), np.array([[1, 2, 8], [0, 2, 0]]), torch.int64)
 
 
 @claim("course-masked-select-printed")
 def test_masked_select_printed(device):
     t = on(device, [[2, 5, 0], [5, 8, 5], [2, 8, 5]], torch.int64)
     mask = t.le(5)
-    assert_matches(mask, np.array([[True, True, True], [True, False, True], [True, False, True]]))
+    assert_matches(mask, np.array([[True, True, True], [True, False, True], [True, False, True]]), torch.bool)
     selected = torch.masked_select(t, mask)
     assert selected.dim() == 1
-    assert_matches(selected, np.array([2, 5, 0, 5, 5, 2, 5]))
+    assert_matches(selected, np.array([2, 5, 0, 5, 5, 2, 5]), torch.int64)
 
 
 @claim("course-reshape-printed")
 def test_reshape_printed_and_shares_memory(device):
     t = on(device, [2, 0, 7, 5, 6, 4, 3, 1], torch.int64)
     t_reshape = torch.reshape(t, (2, 4))
-    assert_matches(t_reshape, np.array([[2, 0, 7, 5], [6, 4, 3, 1]]))
+    assert_matches(t_reshape, np.array([[2, 0, 7, 5], [6, 4, 3, 1]]), torch.int64)
     assert same_memory(t_reshape, t)  # contiguous input: a view
     assert torch.reshape(t, (-1, 2)).shape == (4, 2)
 
@@ -380,10 +380,10 @@ TRANSPOSED = [[[0.8657, 0.7276, 0.6180], [0.5869, 0.6606, 0.6693], [0.1105, 0.37
 @claim("course-transpose-printed")
 def test_transpose_printed_and_t_equivalence(device):
     t = on(device, TRANSPOSE_T)
-    assert_matches(torch.transpose(t, dim0=1, dim1=2), f32(TRANSPOSED))
+    assert_matches(torch.transpose(t, dim0=1, dim1=2), f32(TRANSPOSED), torch.float32)
     m = on(device, CAT_T)
-    assert_matches(torch.t(m), f32(CAT_T).T)
-    assert_matches(torch.transpose(m, 0, 1), f32(CAT_T).T)
+    assert_matches(torch.t(m), f32(CAT_T).T, torch.float32)
+    assert_matches(torch.transpose(m, 0, 1), f32(CAT_T).T, torch.float32)
 
 
 @claim("course-squeeze-shapes")
@@ -398,8 +398,8 @@ def test_squeeze_shapes(device):
 @claim("course-unsqueeze-printed")
 def test_unsqueeze_printed(device):
     t = torch.tensor([1, 2, 3, 4], device=device)
-    assert_matches(torch.unsqueeze(t, 0), np.array([[1, 2, 3, 4]]))
-    assert_matches(torch.unsqueeze(t, 1), np.array([[1], [2], [3], [4]]))
+    assert_matches(torch.unsqueeze(t, 0), np.array([[1, 2, 3, 4]]), torch.int64)
+    assert_matches(torch.unsqueeze(t, 1), np.array([[1], [2], [3], [4]]), torch.int64)
 
 
 ADD_T0 = [[0.5570, -0.4743, 1.0113], [-1.2665, 0.1997, -0.6957], [-0.0714, -0.7002, -1.4687]]
@@ -410,7 +410,7 @@ ADD_PRINTED = [[10.5570, 9.5257, 11.0113], [8.7335, 10.1997, 9.3043], [9.9286, 9
 def test_add_with_alpha_printed(device):
     t_0 = on(device, ADD_T0)
     t_add = torch.add(t_0, torch.ones_like(t_0), alpha=10)
-    assert_matches(t_add, f32(ADD_T0).astype(np.float64) + 10 * 1.0)
+    assert_matches(t_add, f32(ADD_T0).astype(np.float64) + 10 * 1.0, torch.float32)
     assert np.round(dtypes.tensor_to_numpy(t_add).astype(np.float64), 4).tolist() == ADD_PRINTED
 
 
@@ -419,9 +419,9 @@ def test_addcmul_and_addcdiv_formulas(device):
     x, a, b = (np.array(v) for v in ([1.0, -2.0, 0.5], [3.0, 0.25, -1.0], [2.0, 4.0, 0.5]))
     tx, ta, tb = (on(device, v) for v in (x, a, b))
     x32, a32, b32 = (v.astype(np.float32).astype(np.float64) for v in (x, a, b))
-    assert_matches(torch.addcmul(tx, ta, tb, value=0.5), x32 + 0.5 * a32 * b32,
+    assert_matches(torch.addcmul(tx, ta, tb, value=0.5), x32 + 0.5 * a32 * b32, torch.float32,
                    scale=np.abs(x32) + np.abs(0.5 * a32 * b32))
-    assert_matches(torch.addcdiv(tx, ta, tb, value=0.5), x32 + 0.5 * a32 / b32,
+    assert_matches(torch.addcdiv(tx, ta, tb, value=0.5), x32 + 0.5 * a32 / b32, torch.float32,
                    scale=np.abs(x32) + np.abs(0.5 * a32 / b32))
 
 
@@ -448,26 +448,26 @@ def test_tensor_constructor_allocates_without_drawing_random_numbers(device):
 def test_tensor_constructor_defaults_to_floattensor(device):
     t = torch.Tensor([[1, 2], [3, 4]])
     assert t.type() == "torch.FloatTensor" and t.dtype == torch.float32
-    assert_matches(t.to(device), np.array([[1.0, 2.0], [3.0, 4.0]]))
+    assert_matches(t.to(device), np.array([[1.0, 2.0], [3.0, 4.0]]), torch.float32)
 
 
 @claim("tips-broadcasting")
 def test_broadcasting_matches_numpy(device):
     a = np.arange(3.0).reshape(3, 1)
     b = np.arange(4.0).reshape(1, 4)
-    assert_matches(on(device, a) + on(device, b), a + b)
-    assert_matches(on(device, a) * on(device, [2.0]), a * 2.0)
+    assert_matches(on(device, a) + on(device, b), a + b, torch.float32)
+    assert_matches(on(device, a) * on(device, [2.0]), a * 2.0, torch.float32)
 
 
 @claim("tips-python-style-indexing")
 def test_python_style_indexing_and_assignment(device):
     values = np.arange(12.0).reshape(3, 4)
     t = on(device, values)
-    assert_matches(t[-1], values[-1])
-    assert_matches(t[1:3, ::2], values[1:3, ::2])
+    assert_matches(t[-1], values[-1], torch.float32)
+    assert_matches(t[1:3, ::2], values[1:3, ::2], torch.float32)
     t[0, 1:3] = 7
     values[0, 1:3] = 7
-    assert_matches(t, values)
+    assert_matches(t, values, torch.float32)
 
 
 # --------------------------------------------------------------------------- 000 learning PyTorch: NumPy equivalents
@@ -479,14 +479,14 @@ def test_tensor_form_ops_equal_their_numpy_counterparts(device):
     x, w = rng.standard_normal((4, 5)), rng.standard_normal((5, 3))
     tx, tw = on(device, x, torch.float64), on(device, w, torch.float64)
     h = x.dot(w)
-    assert_matches(tx.mm(tw), h, op="matmul", scale=np.abs(x).dot(np.abs(w)))   # x.mm(w1) ~ x.dot(w1)
+    assert_matches(tx.mm(tw), h, torch.float64, op="matmul", scale=np.abs(x).dot(np.abs(w)))   # x.mm(w1) ~ x.dot(w1)
     th = tx.mm(tw)
-    assert_matches(th.clamp(min=0), np.maximum(h, 0), op="matmul", scale=np.abs(x).dot(np.abs(w)))
-    assert_matches(tx.t(), x.T)                                                    # .t() ~ .T
+    assert_matches(th.clamp(min=0), np.maximum(h, 0), torch.float64, op="matmul", scale=np.abs(x).dot(np.abs(w)))
+    assert_matches(tx.t(), x.T, torch.float64)                                                    # .t() ~ .T
     g = th.clone()                                                                 # clone ~ copy
     g[th < 0] = 0
     assert torch.equal(th, tx.mm(tw)), "clone() must not alias its source"
-    assert_matches(g, np.where(h < 0, 0.0, h), op="matmul", scale=np.abs(x).dot(np.abs(w)))
+    assert_matches(g, np.where(h < 0, 0.0, h), torch.float64, op="matmul", scale=np.abs(x).dot(np.abs(w)))
 
 
 # ------------------------------------------------------------------- 003 course: layouts and the listed math functions
@@ -497,7 +497,7 @@ def test_zeros_with_a_sparse_layout(device):
     t = torch.zeros((2, 3), layout=torch.sparse_coo, device=device)
     assert t.layout == torch.sparse_coo and t.shape == (2, 3) and t._nnz() == 0
     assert torch.zeros(2, 3, device=device).layout == torch.strided
-    assert_matches(t.to_dense(), np.zeros((2, 3), dtype=np.float32))
+    assert_matches(t.to_dense(), np.zeros((2, 3), dtype=np.float32), torch.float32)
 
 
 MATH = [  # the course's list: (name, NumPy counterpart, input domain, policy factor)
@@ -516,13 +516,13 @@ def test_listed_math_functions_match_numpy(device):
         out = torch.empty(6, dtype=torch.float64, device=device)
         result = getattr(torch, name)(on(device, x, torch.float64), out=out)  # the listed out= form
         assert result is out, name
-        assert_matches(out, reference(x), op=factor, what=f"torch.{name}")
+        assert_matches(out, reference(x), torch.float64, op=factor, what=f"torch.{name}")
     a, b = rng.uniform(-3, 3, 6), rng.uniform(-3, 3, 6)
-    assert_matches(torch.atan2(on(device, a, torch.float64), on(device, b, torch.float64)), np.arctan2(a, b),
+    assert_matches(torch.atan2(on(device, a, torch.float64), on(device, b, torch.float64)), np.arctan2(a, b), torch.float64,
                    op="special", what="torch.atan2")
     base, exponent = rng.uniform(0.5, 2, 6), rng.uniform(-2, 2, 6)
     assert_matches(torch.pow(on(device, base, torch.float64), on(device, exponent, torch.float64)),
-                   np.power(base, exponent), op="pow", what="torch.pow")
+                   np.power(base, exponent), torch.float64, op="pow", what="torch.pow")
     for name, reference in (("sub", np.subtract), ("div", np.divide), ("mul", np.multiply)):
         assert_matches(getattr(torch, name)(on(device, a, torch.float64), on(device, b, torch.float64)),
-                       reference(a, b), what=f"torch.{name}")
+                       reference(a, b), torch.float64, what=f"torch.{name}")

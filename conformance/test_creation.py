@@ -87,7 +87,8 @@ def test_tensor_infers_dtype_and_values_like_numpy(device, data):
     expected = np.array(data)
     t = torch.tensor(data, device=device)
     assert t.dtype == inferred_dtype(expected.dtype), f"torch.tensor({data!r}).dtype is {t.dtype}"
-    assert_matches(t, expected.astype(dtypes.reference_dtype(t.dtype)), what=f"torch.tensor({data!r})")
+    want = inferred_dtype(expected.dtype)
+    assert_matches(t, expected.astype(dtypes.reference_dtype(want)), want, what=f"torch.tensor({data!r})")
 
 
 @pytest.mark.capability("dtype")
@@ -96,7 +97,8 @@ def test_full_infers_dtype_from_fill_value_like_numpy(device, value, shape):
     expected = np.full(shape, value)
     t = torch.full(shape, value, device=device)
     assert t.dtype == inferred_dtype(expected.dtype), f"torch.full(.., {value!r}).dtype is {t.dtype}"
-    assert_matches(t, expected.astype(dtypes.reference_dtype(t.dtype)), what=f"full({shape}, {value!r})")
+    want = inferred_dtype(expected.dtype)
+    assert_matches(t, expected.astype(dtypes.reference_dtype(want)), want, what=f"full({shape}, {value!r})")
 
 
 def test_tensor_of_python_floats_is_float64_like_numpy(device):
@@ -134,7 +136,7 @@ def test_filled_creation_matches_numpy(kind, device, data):
     value = data.draw(elements(dtype), label="value")
     t = make(shape, dtype, device, value)
     assert t.device.type == torch.device(device).type
-    assert_matches(t, reference(shape, dtypes.reference_dtype(dtype), value), what=f"{kind}({shape}, dtype={dtype})")
+    assert_matches(t, reference(shape, dtypes.reference_dtype(dtype), value), dtype, what=f"{kind}({shape}, dtype={dtype})")
 
 
 @pytest.mark.capability("forward")
@@ -161,7 +163,7 @@ def test_like_forms_keep_shape_and_override_dtype(kind, device, data):
         value = data.draw(elements(dtype), label="value")
         t = LIKE[kind](src.tensor, override, value)
         _, reference = FILLED[kind]
-        assert_matches(t, reference(src.array.shape, dtypes.reference_dtype(dtype), value), what=f"{kind}_like")
+        assert_matches(t, reference(src.array.shape, dtypes.reference_dtype(dtype), value), dtype, what=f"{kind}_like")
     assert (tuple(t.shape), t.dtype, t.device) == (src.array.shape, dtype, src.tensor.device)
 
 
@@ -180,7 +182,7 @@ def test_arange_of_ints_matches_numpy(device, start, length, step):
     # The step's sign follows the direction: see the deviation example below.
     step, end = (step if length >= 0 else -step), start + length
     t = torch.arange(start, end, step, device=device)
-    assert_matches(t, np.arange(start, end, step), what=f"arange({start}, {end}, {step})")
+    assert_matches(t, np.arange(start, end, step), torch.int64, what=f"arange({start}, {end}, {step})")
 
 
 def test_arange_against_its_step_is_empty_like_numpy(device):
@@ -188,7 +190,7 @@ def test_arange_against_its_step_is_empty_like_numpy(device):
     an empty array when the step points away from ``end``
     (``arange(0, -1, 1)``); torch raises RuntimeError ("upper bound and lower
     bound inconsistent with step sign"), by design."""
-    assert_matches(torch.arange(0, -1, 1, device=device), np.arange(0, -1, 1), what="arange(0, -1, 1)")
+    assert_matches(torch.arange(0, -1, 1, device=device), np.arange(0, -1, 1), torch.int64, what="arange(0, -1, 1)")
 
 
 @pytest.mark.capability("forward")
@@ -201,7 +203,7 @@ def test_arange_of_floats_matches_numpy(dtype, device, start, length, step):
     expected = np.arange(start, end, step)
     # start + i*step: the error is relative to its terms, not to the result.
     scale = abs(start) + np.abs(step * np.arange(expected.size))
-    assert_matches(t, expected, op="linspace", scale=scale, what=f"arange({start}, {end}, {step})")
+    assert_matches(t, expected, dtype, op="linspace", scale=scale, what=f"arange({start}, {end}, {step})")
 
 
 LINSPACE_DTYPES = [torch.float16, torch.bfloat16, torch.float32, torch.float64]
@@ -213,12 +215,16 @@ LINSPACE_DTYPES = [torch.float16, torch.bfloat16, torch.float32, torch.float64]
 def test_linspace_matches_numpy(dtype, device, start, end, steps):
     t = torch.linspace(start, end, steps, dtype=dtype, device=device)
     expected = np.linspace(start, end, steps)
+    if steps > 1 and end == 0 and math.copysign(1, end) < 0 and start > 0:
+        # Known deviation linspace-end-loses-negative-zero (see its example test).
+        record.note("deviation", "linspace-end-loses-negative-zero")
+        expected[-1] = 0.0
     scale = np.full(steps, max(abs(start), abs(end)))
-    assert_matches(t, expected, op="linspace", scale=scale, what=f"linspace({start}, {end}, {steps})")
+    assert_matches(t, expected, dtype, op="linspace", scale=scale, what=f"linspace({start}, {end}, {steps})")
     if t.device.type != "cpu":
         # With the same scale as above: near zero, devices differ by ULPs of the ends, not of the value.
         on_cpu = tensor_to_numpy(torch.linspace(start, end, steps, dtype=dtype)).astype(np.float64)
-        assert_matches(t, on_cpu, op="linspace", scale=scale, what=f"linspace on {t.device} vs cpu")
+        assert_matches(t, on_cpu, dtype, op="linspace", scale=scale, what=f"linspace on {t.device} vs cpu")
 
 
 @pytest.mark.capability("forward")
@@ -228,7 +234,7 @@ def test_linspace_matches_numpy(dtype, device, start, end, steps):
 def test_logspace_with_base_matches_numpy(dtype, device, start, end, steps, base):
     t = torch.logspace(start, end, steps, base=base, dtype=dtype, device=device)
     expected = np.logspace(start, end, steps, base=base)
-    assert_matches(t, expected, op="logspace", what=f"logspace({start}, {end}, {steps}, base={base})")
+    assert_matches(t, expected, dtype, op="logspace", what=f"logspace({start}, {end}, {steps}, base={base})")
     assert_device_matches_cpu(t, torch.logspace(start, end, steps, base=base, dtype=dtype), op="logspace")
 
 
@@ -237,7 +243,7 @@ def test_logspace_with_base_matches_numpy(dtype, device, start, end, steps, base
 def test_eye_matches_numpy_eye(device, data, n, m):
     dtype = data.draw(dtypes_for(device), label="dtype")
     t = torch.eye(n, dtype=dtype, device=device) if m is None else torch.eye(n, m, dtype=dtype, device=device)
-    assert_matches(t, np.eye(n, m, dtype=dtypes.reference_dtype(dtype)), what=f"eye({n}, {m})")
+    assert_matches(t, np.eye(n, m, dtype=dtypes.reference_dtype(dtype)), dtype, what=f"eye({n}, {m})")
 
 
 # -- random creation: shape, dtype, range -------------------------------------------------------
@@ -317,7 +323,7 @@ def test_randperm_is_a_permutation(device, data, n):
     seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
     t = torch.randperm(n, dtype=dtype, device=device, generator=generator(device, seed))
     assert t.dtype == dtype
-    assert_matches(torch.sort(t).values, np.arange(n), what=f"sorted(randperm({n}))")
+    assert_matches(torch.sort(t).values, np.arange(n), dtype, what=f"sorted(randperm({n}))")
 
 
 @pytest.mark.capability("random")
@@ -327,7 +333,8 @@ def test_bernoulli_follows_certain_probabilities(device, data):
     p = data.draw(tensors(torch.float32, device=device, domain=(0.0, 1.0)), label="p").tensor
     certain = (p == 0) | (p == 1)
     t = torch.bernoulli(p, generator=generator(device))
-    assert_matches(t[certain], tensor_to_numpy(p[certain]), what="bernoulli where p is 0 or 1")
+    # A draw is a count, 0 or 1: p = -0.0 gives +0 (adding 0.0 turns -0.0 into +0.0).
+    assert_matches(t[certain], tensor_to_numpy(p[certain]) + 0.0, torch.float32, what="bernoulli where p is 0 or 1")
 
 
 # -- random creation: distributions (see the module docstring for the false-alarm rate) ---------

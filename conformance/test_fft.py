@@ -222,7 +222,7 @@ def test_shift_matches_numpy(device, op, data):
                               st.permutations(range(ndim)).flatmap(lambda p: st.integers(1, ndim).map(
                                   lambda k: tuple(p[:k])))), label="dim")
     result = getattr(torch.fft, name)(x.tensor, dim=dim)
-    assert_matches(result, getattr(np.fft, name)(x.array, axes=dim), what=f"torch.fft.{name}(x, dim={dim})")
+    assert_matches(result, getattr(np.fft, name)(x.array, axes=dim), dtype, what=f"torch.fft.{name}(x, dim={dim})")
 
 
 @pytest.mark.capability("errors")

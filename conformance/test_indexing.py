@@ -48,7 +48,7 @@ def to_torch_index(index, device):
 def test_basic_index_matches_numpy(device, data):
     x, index = data.draw(tensor_and(device, ix.basic_indices))
     result = x.tensor[index]
-    assert_matches(result, np.asarray(x.array[index]), what=f"x[{index!r}]")
+    assert_matches(result, np.asarray(x.array[index]), x.tensor.dtype, what=f"x[{index!r}]")
     assert_device_matches_cpu(result, x.tensor.cpu()[index], what=f"x[{index!r}]")
 
 
@@ -57,7 +57,7 @@ def test_basic_index_matches_numpy(device, data):
 def test_integer_array_index_matches_numpy(device, data):
     x, index = data.draw(tensor_and(device, ix.integer_array_indices, min_side=1, min_dims=1))
     result = x.tensor[to_torch_index(index, device)]
-    assert_matches(result, x.array[index], what="x[integer arrays]")
+    assert_matches(result, x.array[index], x.tensor.dtype, what="x[integer arrays]")
     assert_device_matches_cpu(result, x.tensor.cpu()[to_torch_index(index, "cpu")], what="x[integer arrays]")
 
 
@@ -66,7 +66,7 @@ def test_integer_array_index_matches_numpy(device, data):
 def test_boolean_mask_index_matches_numpy(device, data):
     x, mask = data.draw(tensor_and(device, ix.boolean_masks))
     result = x.tensor[torch.from_numpy(mask).to(device)]
-    assert_matches(result, x.array[mask], what="x[mask]")
+    assert_matches(result, x.array[mask], x.tensor.dtype, what="x[mask]")
     assert_device_matches_cpu(result, x.tensor.cpu()[torch.from_numpy(mask)], what="x[mask]")
 
 
@@ -75,7 +75,7 @@ def test_boolean_mask_index_matches_numpy(device, data):
 def test_masked_select_matches_numpy_boolean_index(device, data):
     x, mask = data.draw(tensor_and(device, ix.boolean_masks))
     result = torch.masked_select(x.tensor, torch.from_numpy(mask).to(device))
-    assert_matches(result, x.array[mask].reshape(-1), what="masked_select")
+    assert_matches(result, x.array[mask].reshape(-1), x.tensor.dtype, what="masked_select")
     assert_device_matches_cpu(result, torch.masked_select(x.tensor.cpu(), torch.from_numpy(mask)),
                               what="masked_select")
 
@@ -88,7 +88,7 @@ def test_index_select_matches_numpy_take(device, data):
     dim = data.draw(ix.dims(x.array.ndim), label="dim")
     index = data.draw(ix.select_indices(x.array.shape[dim]), label="index")
     result = torch.index_select(x.tensor, dim, torch.from_numpy(index).to(device))
-    assert_matches(result, np.take(x.array, index, axis=dim), what=f"index_select(dim={dim})")
+    assert_matches(result, np.take(x.array, index, axis=dim), dtype, what=f"index_select(dim={dim})")
     assert_device_matches_cpu(result, torch.index_select(x.tensor.cpu(), dim, torch.from_numpy(index)),
                               what="index_select")
 
@@ -100,7 +100,7 @@ def check_assignment(device, data, index_strategy, **draw_args):
     expected = x.array.copy()
     expected[index] = value
     x.tensor[to_torch_index(index, device)] = value
-    assert_matches(x.tensor, expected, what=f"x after x[index] = {value!r}")
+    assert_matches(x.tensor, expected, x.tensor.dtype, what=f"x after x[index] = {value!r}")
 
 
 @pytest.mark.capability("setitem")
@@ -135,7 +135,7 @@ def test_negative_slice_step_reverses_like_numpy(device):
     are views with non-negative strides), where NumPy returns the reversed
     view. Use ``torch.flip``."""
     a = np.arange(6)
-    assert_matches(torch.arange(6, device=device)[::-1], a[::-1], what="x[::-1]")
+    assert_matches(torch.arange(6, device=device)[::-1], a[::-1], torch.int64, what="x[::-1]")
 
 
 @pytest.mark.capability("forward")

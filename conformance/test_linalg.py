@@ -63,11 +63,11 @@ def check_product(result, a, b, reference, on_cpu, *, op, what):
     ref = dtypes.reference_dtype(a.tensor.dtype)
     x, y = a.array.astype(ref), b.array.astype(ref)
     scale = reference(np.abs(x), np.abs(y)) if not dtypes.is_exact(a.tensor.dtype) else None
-    assert_matches(result, np.asarray(reference(x, y)), op=op, scale=scale, what=what)
+    assert_matches(result, np.asarray(reference(x, y)), a.tensor.dtype, op=op, scale=scale, what=what)
     if result.device.type != "cpu":
         # Not assert_device_matches_cpu: the comparison needs the same scale
         # (devices sum in different orders; the difference is relative to |a||b|).
-        assert_matches(result, dtypes.tensor_to_numpy(on_cpu).astype(ref), op=op, scale=scale,
+        assert_matches(result, dtypes.tensor_to_numpy(on_cpu).astype(ref), a.tensor.dtype, op=op, scale=scale,
                        what=f"{what} on {result.device} vs cpu")
 
 
@@ -226,7 +226,7 @@ def check_solve(data, dtype, device, op):
     x_ref = np.linalg.solve(a.array, rhs[..., None])[..., 0] if rhs.ndim == 1 else np.linalg.solve(a.array, rhs)
     if op == "solve_ex":
         x, info = torch.linalg.solve_ex(a.tensor, b.tensor)
-        assert_matches(info, np.zeros(a.array.shape[:-2], np.int32), what="solve_ex info")
+        assert_matches(info, np.zeros(a.array.shape[:-2], np.int32), torch.int32, what="solve_ex info")
     elif op == "lu_solve":
         lu, piv = torch.linalg.lu_factor(a.tensor)
         x = torch.linalg.lu_solve(lu, piv, b.tensor if b.array.ndim > 1 else b.tensor[:, None])
@@ -240,7 +240,7 @@ def check_inv(data, dtype, device, op):
     a = data.draw(matrices(dtype, device=device), label="A")
     if op == "inv_ex":
         inv, info = torch.linalg.inv_ex(a.tensor)
-        assert_matches(info, np.zeros(a.array.shape[:-2], np.int32), what="inv_ex info")
+        assert_matches(info, np.zeros(a.array.shape[:-2], np.int32), torch.int32, what="inv_ex info")
     elif op == "tensorinv":
         n = a.array.shape[-1]
         a = data.draw(matrices(dtype, device=device, batch=(), rows=data.draw(st.integers(1, 4), label="n")),
@@ -287,7 +287,7 @@ def check_cholesky(data, dtype, device, op):
     ref = mH(ref) if upper else ref
     if op == "cholesky_ex":
         factor, info = torch.linalg.cholesky_ex(a.tensor, upper=upper)
-        assert_matches(info, np.zeros(a.array.shape[:-2], np.int32), what="cholesky_ex info")
+        assert_matches(info, np.zeros(a.array.shape[:-2], np.int32), torch.int32, what="cholesky_ex info")
     else:
         factor = maybe_out(data, lambda **kw: torch.linalg.cholesky(a.tensor, upper=upper, **kw),
                            lambda: _empty(dtype, device))
@@ -304,7 +304,7 @@ def check_qr(data, dtype, device, op):
     k = min(a.array.shape[-2:])
     # R is unique up to the phase of each row (full rank): compare |R|.
     close(torch.abs(r), np.abs(r_ref), a.cond, k, what=f"|R| of qr(mode={mode})")
-    assert_matches(torch.tril(r, -1), np.zeros(r_ref.shape), what="R is upper triangular")
+    assert_matches(torch.tril(r, -1), np.zeros(r_ref.shape), dtype, what="R is upper triangular")
     if mode != "r":
         qa, ra = as_ref(q), as_ref(r)
         close(q @ r, a.array, n=max(a.array.shape[-2:]), magnitude=a.array, what="Q R = A")
@@ -399,7 +399,7 @@ def check_matrix_rank(data, dtype, device, op):
     # torch's documented default tolerance: rtol = eps(dtype) * max(m, n) of the largest singular value.
     rtol = dtypes.eps(dtype) * n
     assert_matches(result, np.linalg.matrix_rank(a.array, rtol=rtol).astype(np.int64) if a.array.size else
-                   np.zeros(a.array.shape[:-2], np.int64), what="matrix_rank")
+                   np.zeros(a.array.shape[:-2], np.int64), torch.int64, what="matrix_rank")
 
 
 def check_pinv(data, dtype, device, op):
@@ -481,7 +481,7 @@ def check_cross(data, dtype, device, op):
     result = maybe_out(data, lambda **kw: torch.linalg.cross(a.tensor, b.tensor, **kw), lambda: _empty(dtype, device))
     scale = None if dtypes.is_exact(dtype) else np.abs(x[..., [1, 2, 0]] * y[..., [2, 0, 1]]) + np.abs(
         x[..., [2, 0, 1]] * y[..., [1, 2, 0]])
-    assert_matches(result, np.cross(x, y), op="linalg", scale=scale, what="linalg.cross")
+    assert_matches(result, np.cross(x, y), dtype, op="linalg", scale=scale, what="linalg.cross")
 
 
 def check_vecdot(data, dtype, device, op):
@@ -500,7 +500,7 @@ def check_vecdot(data, dtype, device, op):
         want = np.sum(np.conj(x) * y, axis=dim)
     except ValueError:
         return
-    assert_matches(torch.linalg.vecdot(a.tensor, b.tensor, dim=dim), want, op="linalg", scale=scale,
+    assert_matches(torch.linalg.vecdot(a.tensor, b.tensor, dim=dim), want, dtype, op="linalg", scale=scale,
                    what=f"vecdot(dim={dim})")
 
 
@@ -512,7 +512,7 @@ def check_multi_dot(data, dtype, device, op):
     ref = dtypes.reference_dtype(dtype)
     arrays = [m.array.astype(ref) for m in mats]
     scale = None if dtypes.is_exact(dtype) else np.linalg.multi_dot([np.abs(x) for x in arrays])
-    assert_matches(torch.linalg.multi_dot([m.tensor for m in mats]), np.linalg.multi_dot(arrays), op="linalg",
+    assert_matches(torch.linalg.multi_dot([m.tensor for m in mats]), np.linalg.multi_dot(arrays), dtype, op="linalg",
                    scale=scale, what="multi_dot")
 
 
@@ -541,13 +541,13 @@ def check_lu(data, dtype, device, op):
     if op == "lu":
         p, low, up = torch.linalg.lu(a.tensor)
         p_ref, l_ref, u_ref = scipy.linalg.lu(a.array) if n else (a.array, a.array, a.array)
-        assert_matches(p, p_ref.astype(dtypes.reference_dtype(dtype)), what="lu P")
+        assert_matches(p, p_ref.astype(dtypes.reference_dtype(dtype)), dtype, what="lu P")
         close(low, l_ref, a.cond, n, magnitude=np.ones(1), what="lu L")
         close(up, u_ref, a.cond, n, magnitude=a.array, what="lu U")
         return
     lu, piv = (torch.linalg.lu_factor_ex(a.tensor)[:2] if op == "lu_factor_ex" else torch.linalg.lu_factor(a.tensor))
     lu_ref, piv_ref = scipy.linalg.lu_factor(a.array) if n else (a.array, np.zeros(0, np.int32))
-    assert_matches(piv, (piv_ref + 1).astype(np.int32), what="pivots (1-based, LAPACK getrf)")
+    assert_matches(piv, (piv_ref + 1).astype(np.int32), torch.int32, what="pivots (1-based, LAPACK getrf)")
     close(lu, lu_ref, a.cond, n, magnitude=np.maximum(np.max(np.abs(a.array), initial=0), 1), what=f"{op} LU")
 
 
@@ -589,7 +589,7 @@ def check_diagonal(data, dtype, device, op):
     dtype = data.draw(st.sampled_from(dtypes.supported_dtypes(device)), label="dtype (any)")
     x = data.draw(tensors(dtype, shape=shapes(min_dims=2, max_dims=4), device=device), label="A")
     offset = data.draw(st.integers(-3, 3), label="offset")
-    assert_matches(torch.linalg.diagonal(x.tensor, offset=offset), np.diagonal(x.array, offset, -2, -1),
+    assert_matches(torch.linalg.diagonal(x.tensor, offset=offset), np.diagonal(x.array, offset, -2, -1), dtype,
                    what=f"linalg.diagonal(offset={offset})")
 
 
@@ -613,7 +613,11 @@ def check_vander(data, dtype, device, op):
     cols = n if n is not None else x.array.shape[-1]
     want = x.array.astype(ref)[..., None] ** np.arange(cols)
     scale = None if dtypes.is_exact(dtype) else np.abs(want)
-    assert_matches(torch.linalg.vander(x.tensor, N=n), want, op="pow", scale=scale, what=f"vander(N={n})")
+    # Integer input gives int64 on torch 2.13 (the powers go through cumprod, which accumulates integers in
+    # int64), where NumPy keeps int32: left as observed here; see the oracle helper's report.
+    result_dtype = torch.int64 if dtypes.is_exact(dtype) else dtype
+    assert_matches(torch.linalg.vander(x.tensor, N=n), want, result_dtype, op="pow", scale=scale,
+                   what=f"vander(N={n})")
 
 
 LINALG_CHECKS = {

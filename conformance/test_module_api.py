@@ -79,7 +79,7 @@ def test_load_state_dict_copies_values_and_checks_keys(device):
     target.load_state_dict(state)
     for name, p in target.named_parameters():
         assert p is before[name], "load_state_dict must copy into the existing parameters"
-        oracle.assert_matches(p, dtypes.tensor_to_numpy(state[name]), what=f"loaded {name}")
+        oracle.assert_matches(p, dtypes.tensor_to_numpy(state[name]), torch.float32, what=f"loaded {name}")
     with torch.no_grad():
         state["hidden.weight"].add_(1.0)
     assert not torch.equal(target.hidden.weight, state["hidden.weight"]), "loaded values must not alias the source"
@@ -113,7 +113,7 @@ def test_to_converts_floating_state_in_place_and_keeps_integer_buffers(dtype, de
     for p, before, after in zip(params, values, module.parameters()):
         assert p is after, ".to must keep the Parameter objects"
         assert p.dtype == dtype and p.device.type == torch.device(device).type
-        oracle.assert_matches(p, before.astype(np.float64), what="converted parameter")
+        oracle.assert_matches(p, before.astype(np.float64), dtype, what="converted parameter")
     assert module[1].running_mean.dtype == dtype
     assert module[1].num_batches_tracked.dtype == torch.int64, "integer buffers must keep their dtype"
 
@@ -158,7 +158,7 @@ def test_shared_layer_is_one_parameter_whose_gradient_adds_both_uses(device):
     h = torch.relu(nn.functional.linear(h, w4, net[2].bias.detach()))
     net[6](h).sum().backward()
     expected = dtypes.tensor_to_numpy(w2.grad) + dtypes.tensor_to_numpy(w4.grad)
-    oracle.assert_matches(net[2].weight.grad, expected, kind="gradient", op="sum",
+    oracle.assert_matches(net[2].weight.grad, expected, torch.float64, kind="gradient", op="sum",
                           scale=np.abs(dtypes.tensor_to_numpy(w2.grad)) + np.abs(dtypes.tensor_to_numpy(w4.grad)),
                           what="gradient of the shared weight")
 

@@ -58,7 +58,7 @@ def test_tensor_form_manual_backward_matches_twin(dtype, device):
     pair = make_pair(ZOO["two_layer_numpy"], dtype, device)
     got = pair.module.manual_gradients(pair.x, pair.y)
     for name, expected in pair.twin.gradients(pair.x_np, pair.y_np).items():
-        oracle.assert_matches(got[name], expected, kind="gradient", op="matmul",
+        oracle.assert_matches(got[name], expected, dtype, kind="gradient", op="matmul",
                               scale=np.full(expected.shape, np.abs(expected).max()), what=f"manual d loss / d {name}")
 
 

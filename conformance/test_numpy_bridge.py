@@ -54,7 +54,7 @@ def test_from_numpy_shares_memory_both_ways(device, case):
     assert t.dtype == dtype, f"from_numpy gave {t.dtype} for a {a.dtype} array"
     assert t.stride() == tuple(s // a.itemsize for s in a.strides), "from_numpy must keep the array's strides"
     a[...] = new
-    assert_matches(t, new, what="tensor after a write into its source array")
+    assert_matches(t, new, dtype, what="tensor after a write into its source array")
     flipped = np.array(np.flip(new))  # np.array: flip of a 0-d array is a scalar
     t.copy_(torch.from_numpy(flipped))
     assert_matches(a, flipped, dtype, what="array after a write into the tensor")
@@ -69,7 +69,7 @@ def test_numpy_of_a_tensor_shares_memory_both_ways(device, case):
     a = t.numpy()
     assert a.dtype == np.dtype(dtypes.to_numpy(dtype)), f".numpy() gave {a.dtype} for {t.dtype}"
     a[...] = new
-    assert_matches(t, new, what="tensor after a write into its .numpy() array")
+    assert_matches(t, new, dtype, what="tensor after a write into its .numpy() array")
     t.zero_()
     assert_matches(a, np.zeros_like(new), dtype, what=".numpy() array after tensor.zero_()")
 
@@ -81,7 +81,7 @@ def test_torch_tensor_copies_its_input(device, case):
     t = torch.tensor(a, device=device)
     before = a.copy()
     a[...] = new
-    assert_matches(t, before, what="torch.tensor(a) after a write into a")
+    assert_matches(t, before, dtype, what="torch.tensor(a) after a write into a")
     assert t.dtype == dtype
 
 
@@ -92,7 +92,7 @@ def test_to_device_copies_a_numpy_backed_tensor(device):
     a = np.arange(6.0)
     t = torch.from_numpy(a).to(device)
     a[0] = -1
-    assert_matches(t, np.arange(6.0), what="device tensor after a write into the host array")
+    assert_matches(t, np.arange(6.0), torch.float64, what="device tensor after a write into the host array")
     with pytest.raises(TypeError, match="cpu"):
         t.numpy()
 
@@ -103,4 +103,4 @@ def test_from_numpy_accepts_negative_strides(device):
     the given numpy array is negative") because tensors cannot have
     negative strides; NumPy views of that kind are everyday values."""
     a = np.arange(6)
-    assert_matches(torch.from_numpy(a[::-1]).to(device), a[::-1], what="from_numpy(a[::-1])")
+    assert_matches(torch.from_numpy(a[::-1]).to(device), a[::-1], torch.int64, what="from_numpy(a[::-1])")

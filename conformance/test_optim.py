@@ -149,7 +149,7 @@ def run_steps(groups, make_optimizer, plan, dtype, device, seed, what):
                 want[n].append(value.copy())
                 got[n].append(params[n].detach().clone())
     for n in params:
-        oracle.assert_matches(torch.stack(got[n]), np.stack(want[n]), kind="gradient", scale=np.stack(terms[n][1:]),
+        oracle.assert_matches(torch.stack(got[n]), np.stack(want[n]), dtype, kind="gradient", scale=np.stack(terms[n][1:]),
                               what=f"{what}: {n} after steps 1..{len(plan)} (index 0 is the step)")
 
 
@@ -217,7 +217,7 @@ def test_zero_grad_sets_none_by_default_and_zeros_in_place_otherwise(owner, devi
     target.zero_grad(set_to_none=False)
     for p, g in zip(model.parameters(), kept):
         assert p.grad is g, f"{owner}.zero_grad(set_to_none=False) must zero the existing gradient tensor"
-        oracle.assert_matches(p.grad, np.zeros(tuple(p.shape)), what=f"{owner}.zero_grad(set_to_none=False)")
+        oracle.assert_matches(p.grad, np.zeros(tuple(p.shape)), torch.float32, what=f"{owner}.zero_grad(set_to_none=False)")
     model(torch.ones(4, 3, device=device)).sum().backward()
     target.zero_grad()
     assert all(p.grad is None for p in model.parameters()), f"{owner}.zero_grad() must set gradients to None"
@@ -230,7 +230,7 @@ def test_step_without_gradients_leaves_parameters_alone(device):
     optimizer = torch.optim.Adam(model.parameters(), lr=0.1, weight_decay=0.1)
     optimizer.step()
     for p, b in zip(model.parameters(), before):
-        oracle.assert_matches(p, b, what="Adam step with every gradient None")
+        oracle.assert_matches(p, b, torch.float32, what="Adam step with every gradient None")
     assert not optimizer.state, "a step without gradients must not create optimizer state"
 
 
@@ -251,7 +251,7 @@ def test_asgd_keeps_the_polyak_average_of_its_iterates(impl, device, hyper, seed
         with scalar_state_in("ASGD", torch.float64):
             optimizer.step()
         numpy_optimizer.step(values, {"p": g})
-        oracle.assert_matches(optimizer.state[p]["ax"], numpy_optimizer.state["p"]["ax"], kind="gradient",
+        oracle.assert_matches(optimizer.state[p]["ax"], numpy_optimizer.state["p"]["ax"], torch.float64, kind="gradient",
                               scale=np.abs(start) + step * hyper["lr"] * (np.abs(g) + np.abs(values["p"])),
                               what=f"ASGD({hyper}, {impl}) average after step {step}")
 
@@ -303,12 +303,12 @@ def test_lbfgs_without_line_search_follows_the_two_loop_recursion(device, quadra
     for _ in range(iterations):
         optimizer.step(closure)
         got.append(x.detach().clone())
-    oracle.assert_matches(torch.stack(got), np.stack(want), kind="gradient", scale=terms,
+    oracle.assert_matches(torch.stack(got), np.stack(want), torch.float64, kind="gradient", scale=terms,
                           what=f"LBFGS({options}) iterates, one per step()")
     # ... as max_iter iterations inside one step() do
     x, optimizer, closure = _lbfgs_on(quadratic, device, max_iter=iterations, **options)
     optimizer.step(closure)
-    oracle.assert_matches(x.detach(), want[-1], kind="gradient", scale=terms[-1],
+    oracle.assert_matches(x.detach(), want[-1], torch.float64, kind="gradient", scale=terms[-1],
                           what=f"LBFGS(max_iter={iterations}, {options}) after one step()")
 
 
@@ -340,7 +340,7 @@ def test_float64_optimizer_keeps_float64_scalar_state(name, device):
     getattr(torch.optim, name)([p], **hyper).step()
     values = {"p": np.ones(1)}
     ref.OPTIMIZERS[name](**hyper).step(values, {"p": np.ones(1)})
-    oracle.assert_matches(p.detach(), values["p"], kind="gradient", what=f"{name}({hyper}) float64, one step")
+    oracle.assert_matches(p.detach(), values["p"], torch.float64, kind="gradient", what=f"{name}({hyper}) float64, one step")
 
 
 @pytest.mark.capability("optim")
@@ -350,5 +350,5 @@ def test_rprop_first_step_has_length_lr(device):
     p = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64, device=device))
     p.grad = torch.ones(1, dtype=torch.float64, device=device)
     torch.optim.Rprop([p], lr=0.1, step_sizes=(1e-6, 0.05)).step()
-    oracle.assert_matches(p.detach(), np.array([-0.1]), kind="gradient",
+    oracle.assert_matches(p.detach(), np.array([-0.1]), torch.float64, kind="gradient",
                           what="Rprop(lr=0.1, step_sizes=(1e-6, 0.05)) first step")

@@ -12,6 +12,7 @@ import torch
 
 from conformance import test_activation_derivatives as tad
 from conformance import test_kink_gradients as tkg
+from torchconform.networks.learning_pytorch import MyReLU
 
 
 class _Draws:
@@ -31,21 +32,10 @@ def run(name, dtype, x, params=None):
         name=name, dtype=dtype, device="cpu", data=_Draws(params or {}, values, ones, ones))
 
 
-class _ReluPassingAtZero(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x.clamp(min=0)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * (x >= 0)  # the kink's gradient 1 instead of the documented minimum-norm 0
-
-
 def test_relu_passing_the_gradient_at_zero_fails(monkeypatch):
-    monkeypatch.setitem(tad.ELEMENTWISE, "relu", dataclasses.replace(tad.ELEMENTWISE["relu"],
-                                                                     torch_fn=_ReluPassingAtZero.apply))
+    # The tutorial's MyReLU zeroes the gradient only where input < 0: at the
+    # kink it passes 1 instead of the documented minimum-norm 0.
+    monkeypatch.setitem(tad.ELEMENTWISE, "relu", dataclasses.replace(tad.ELEMENTWISE["relu"], torch_fn=MyReLU.apply))
     with pytest.raises(AssertionError, match=r"derivative 1 of relu.*reverse"):
         run("relu", torch.float64, [0.0, 1.5])
 

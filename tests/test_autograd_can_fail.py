@@ -37,13 +37,17 @@ def wrong_backward(forward, backward):
     return Wrong.apply
 
 
-class WrongMul(torch.autograd.Function):
-    """``x * y`` whose backward ignores the incoming weights (as if g = 1)."""
+class _Mul(torch.autograd.Function):
+    """``x * y`` saving both factors, for a subclass's wrong backward."""
 
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
         return x * y
+
+
+class WrongMul(_Mul):
+    """``x * y`` whose backward ignores the incoming weights (as if g = 1)."""
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -51,14 +55,9 @@ class WrongMul(torch.autograd.Function):
         return torch.ones_like(grad_output) * y, torch.ones_like(grad_output) * x
 
 
-class FirstRowMul(torch.autograd.Function):
+class FirstRowMul(_Mul):
     """``x * y`` for a ``y`` broadcast along dim 0 whose backward keeps only
     the first row of y's gradient instead of summing over the broadcast dim."""
-
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
-        return x * y
 
     @staticmethod
     def backward(ctx, grad_output):

@@ -37,7 +37,7 @@ def test_a_compared_product_is_checked_and_harness_calls_are_only_called():
     with coverage.tracking() as tracker:
         x = torch.tensor([0.5, 1.0]).to(torch.float64)  # harness: feeds the value, never compared itself
         y = torch.special.erf(x)
-        assert_matches(y, np.array([0.5204998778130465, 0.8427007929497149]))
+        assert_matches(y, np.array([0.5204998778130465, 0.8427007929497149]), torch.float64)
         torch.fft.fft(x)  # called, its value never compared
     result = tracker.result(declared=[])
     assert "torch.special.erf" in result["checked"]
@@ -49,7 +49,7 @@ def test_lineage_counts_only_for_the_declared_op():
     a = torch.tensor([[2.0, 0.0], [0.0, 3.0]], dtype=torch.float64)
     with coverage.tracking() as tracker:
         u, s, vh = torch.linalg.svd(a)
-        assert_matches(u * s @ vh, a.numpy())  # a property check: produced by matmul, computed through svd
+        assert_matches(u * s @ vh, a.numpy(), torch.float64)  # a property check: produced by matmul, computed through svd
     assert "torch.linalg.svd" not in tracker.checked(declared=[])
     assert "torch.linalg.svd" in tracker.checked(declared=["linalg.svd"])
     assert "torch.matmul" in tracker.checked(declared=[])
@@ -82,7 +82,7 @@ SAMPLE = """
     from torchconform.oracle import assert_matches
 
     def test_checks_erf():
-        assert_matches(torch.special.erf(torch.zeros(3)), np.zeros(3))
+        assert_matches(torch.special.erf(torch.zeros(3)), np.zeros(3), torch.float32)
 
     def test_calls_fft_only():
         np.testing.assert_allclose(torch.fft.fft(torch.ones(2)).numpy(), [2, 0])
@@ -90,10 +90,10 @@ SAMPLE = """
     @pytest.mark.checks("linalg.qr")
     def test_qr_property():
         q, r = torch.linalg.qr(torch.eye(2))
-        assert_matches(q @ r, np.eye(2, dtype=np.float32))
+        assert_matches(q @ r, np.eye(2, dtype=np.float32), torch.float32)
 
     def test_fails_after_checking_expm1():
-        assert_matches(torch.special.expm1(torch.zeros(1)), np.ones(1))
+        assert_matches(torch.special.expm1(torch.zeros(1)), np.ones(1), torch.float32)
 """
 
 

@@ -25,9 +25,12 @@ REPO = Path(__file__).resolve().parents[1]
 def failure_of(check, **kwargs) -> str:
     """Run a conformance test function; it must fail. Returns its message with
     the notes Hypothesis attaches (the falsifying example)."""
-    with pytest.raises(AssertionError) as info:
+    with pytest.raises((AssertionError, ExceptionGroup)) as info:
         check(**kwargs)
-    return "\n".join([str(info.value), *getattr(info.value, "__notes__", [])])
+    # Hypothesis raises a group when it finds several distinct failures.
+    errors = info.value.exceptions if isinstance(info.value, ExceptionGroup) else [info.value]
+    assert all(isinstance(e, AssertionError) for e in errors), errors
+    return "\n".join(text for e in errors for text in [str(e), *getattr(e, "__notes__", [])])
 
 
 def wrap(monkeypatch, owner, name, wrong):

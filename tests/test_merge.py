@@ -102,6 +102,7 @@ def test_two_shards_merged_give_the_unsharded_outcomes(run_sample, tmp_path):
     assert _ids(merged) == _ids(docs[0]) and len(merged["records"]) == 40
     assert {r["outcome"] for r in merged["records"]} == {"passed", "failed", "skipped"}
     assert merged["totals"] == docs[0]["totals"]
+    assert merged["coverage"]["called"] and merged["coverage"] == docs[0]["coverage"]
     assert merged["run"]["partial"] is False and merged["run"]["exitstatus"] == 1
     assert [p["part"] for p in merged["run"]["merged_from"]] == ["shard 1/2", "shard 2/2"]
 
@@ -185,6 +186,25 @@ def test_machines_merge_into_device_columns_side_by_side(tmp_path):
     assert merged["run"]["devices"] == ["cpu", "cuda"] and merged["run"]["exitstatus"] == 1
 
 
+def _coverage(called: list[str], checked: list[str], api=None) -> dict:
+    api = api or {"torch": ["add", "cos", "neg", "sin"], "torch.linalg": ["norm"]}
+    return {"schema": "torchconform.coverage/1", "api": api, "called": called, "checked": checked}
+
+
+def test_coverage_of_shards_merges_by_union(tmp_path):
+    first = _write(tmp_path, "s1.json", _doc({"t.py::test_op[cpu-sin]": "passed"}, shard=(1, 3),
+                                             coverage=_coverage(["add", "sin"], ["sin"])))
+    second = _write(tmp_path, "s2.json", _doc({"t.py::test_op[cpu-cos]": "passed"}, shard=(2, 3),
+                                              coverage=_coverage(["add", "cos", "norm"], ["add", "cos"],
+                                                                 api={"torch": ["add", "cos"], "torch.fft": ["fft"]})))
+    third = _write(tmp_path, "s3.json", _doc({"t.py::test_op[cpu-neg]": "passed"}, shard=(3, 3)))  # none recorded
+    merged = merge.merge([first, second, third])["coverage"]
+    assert merged["called"] == ["add", "cos", "norm", "sin"]
+    assert merged["checked"] == ["add", "cos", "sin"]
+    assert merged["api"] == {"torch": ["add", "cos", "neg", "sin"], "torch.linalg": ["norm"], "torch.fft": ["fft"]}
+    assert merge.merge([third, _write(tmp_path, "s1-bare.json", _doc({}, shard=(1, 3)))])["coverage"] is None
+
+
 def test_missing_shards_make_a_partial_merge(tmp_path):
     parts = [_write(tmp_path, f"s{i}.json", _doc({f"t.py::test_op[cpu-op{i}]": "passed"}, shard=(i, 3)))
              for i in (1, 3)]
@@ -201,8 +221,12 @@ def test_missing_shards_make_a_partial_merge(tmp_path):
     ({**_doc({}, shard=(2, 2)), "schema": "torchconform.conformance/0"}, "is not the supported"),
     ({"benchmarks": []}, "not a torchconform conformance result"),
     ({**_doc({}), "run": {**_doc({})["run"], "shard": {"index": 3, "count": 2}}}, "\"run.shard\" is not"),
+    (_doc({}, shard=(2, 2), coverage={**_coverage([], []), "schema": "torchconform.coverage/0"}),
+     "coverage format 'torchconform.coverage/0' is not the supported"),
+    (_doc({}, shard=(2, 2), coverage={"schema": "torchconform.coverage/1", "called": []}),
+     "\"coverage\" lacks its api, called or checked"),
 ], ids=["same-shard", "different-splits", "whole-and-shard", "other-release", "other-profile", "old-schema",
-        "foreign", "bad-shard"])
+        "foreign", "bad-shard", "old-coverage", "corrupt-coverage"])
 def test_bad_merges_are_refused_with_one_line_and_nothing_written(tmp_path, capsys, second, message):
     first = _write(tmp_path, "first.json", _doc({"t.py::test_op[cpu-a]": "passed"}, shard=(1, 2)))
     other = _write(tmp_path, "second.json", second)

@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
@@ -156,9 +157,10 @@ def conformance_doc() -> dict:
                 "hypothesis_profile": "dev", "devices": ["cpu"], "unused_deviations": ["never-used"]},
         "deviations": [
             {"id": "mul-by-design", "test": "*test_grad_matches_numpy*mul*", "reason": "rounding differs",
-             "dtype": None, "device": None, "link": "https://example.org/issue/1", "op": None},
+             "dtype": None, "device": None, "link": "https://example.org/issue/1", "op": None,
+             "observed_on": ["2.13.0"]},
             {"id": "never-used", "test": "*nothing*", "reason": "stale entry", "dtype": "float16", "device": None,
-             "link": None, "op": None},
+             "link": None, "op": None, "observed_on": ["2.13.0"]},
         ],
         "totals": {},
         "records": records,
@@ -307,8 +309,9 @@ def test_every_failure_shows_example_values_tolerance_and_repro(site):
 
 def test_known_deviations_are_listed_with_reasons_and_status(site):
     table = rows(parse(site / "conformance.html").find("table", id="deviations-table"))
-    assert table[1][0] == "mul-by-design" and "rounding differs" in table[1][3] and table[1][4:] == ["1", "holds"]
-    assert table[2][0] == "never-used" and table[2][2] == "float16" and table[2][5] == "matches no collected test"
+    assert table[1][0] == "mul-by-design" and table[1][3] == "2.13.0" and "rounding differs" in table[1][4]
+    assert table[1][5:] == ["1", "holds"]
+    assert table[2][0] == "never-used" and table[2][2] == "float16" and table[2][6] == "matches no collected test"
 
 
 def test_error_table_shows_the_largest_ulp_per_op_and_dtype(site):
@@ -323,6 +326,16 @@ def test_error_table_shows_the_largest_ulp_per_op_and_dtype(site):
             worst[key] = max(worst.get(key, 0.0), float(r["max_ulp"]))
     assert shown == {k: ("inf" if math.isinf(v) else f"{v:.3g}") for k, v in worst.items()}
     assert page.find("figure").find("svg")
+
+
+def test_an_error_near_the_largest_float_is_still_drawn(tmp_path):
+    doc = conformance_doc()
+    doc["records"][0]["max_ulp"] = 5.07e307  # a sum that overflowed: 4 x this is inf
+    write_json(tmp_path / "conformance.json", doc)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow inside matplotlib's axis is a broken chart too
+        build_conformance(tmp_path, catalogue=[])
+    assert parse(tmp_path / "conformance.html").find("figure").find("svg")
 
 
 def test_skips_are_grouped_by_reason(site):
@@ -505,6 +518,90 @@ def test_index_summarises_both_runs(site):
     assert train[0][1:] == ["numpy", "cpu-1thread", "cpu-allthreads"]
     assert train[1] == ["lenet", "256", "1,026", "1,538"]
     assert page.find("section", id="claims-summary")
+
+
+# -- the calibrated release against the torch under test -----------------------------------------------------
+
+SUB32 = "conformance/test_math.py::test_binary_matches_numpy[cpu-float32-sub]"
+MUL = "conformance/test_autograd.py::test_grad_matches_numpy[cpu-float64-mul]"
+
+
+def newer_torch_doc() -> dict:
+    """The synthetic run on torch 2.14.1, where mul-by-design's example passes."""
+    doc = conformance_doc()
+    doc["environment"]["torch"]["version"] = "2.14.1+cpu"
+    doc["run"]["calibrated_torch"] = "2.13.0"
+    for r in doc["records"]:
+        if r["nodeid"] == MUL:
+            r.update(outcome="resolved", max_ulp=0.0)
+    return doc
+
+
+def reference_doc() -> dict:
+    """The reference run on 2.13.0: float32 sub passed there; the claim failed there too."""
+    doc = conformance_doc()
+    for r in doc["records"]:
+        if r["nodeid"] == SUB32:
+            r.update(outcome="passed", message=None, max_ulp=0.0)
+    doc["records"] = [r for r in doc["records"] if "test_nn.py" not in r["nodeid"]]  # a case new since then
+    return doc
+
+
+@pytest.fixture(scope="module")
+def newer(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("newer")
+    write_json(path / "conformance.json", newer_torch_doc())
+    write_json(path / "reference" / "conformance.json", reference_doc())
+    build_conformance(path, catalogue=CATALOGUE)
+    return path
+
+
+def test_a_failure_that_passed_in_the_reference_run_is_changed_since_that_release(newer):
+    page = parse(newer / "conformance.html")
+    table = rows(page.find("table", id="changed-table"))
+    assert table[0][1:3] == ["reference run (torch 2.13.0)", "this run (torch 2.14.1)"]
+    assert [r[:3] for r in table[1:]] == [[SUB32, "passed", "failed"]]
+    labelled = {a.find("h3").text() for a in page.find_all("article", cls="case") if a.find_all("span", cls="changed")}
+    # The claim failed in the reference run too, and the nn case is new: neither is labelled.
+    assert labelled == {SUB32}
+    article = next(a for a in page.find_all("article", cls="case") if a.find("h3").text() == SUB32)
+    assert article.find("span", cls="changed").text() == "changed since 2.13.0"
+    assert "passed on torch 2.13.0+cpu; failed on torch 2.14.1" in " ".join(article.text().split())
+    line = " ".join(parse(newer / "index.html").find("p", id="changed-since").text().split())
+    assert line.startswith("1 failing case(s) changed since 2.13.0")
+
+
+def test_a_resolved_deviation_has_its_own_count_colour_and_line_not_a_failure(newer):
+    index = parse(newer / "index.html")
+    conf = index.find("section", id="conformance-summary")
+    counts = {li.attrs["data-outcome"]: (int(li.find("span", cls="n").text()), li.attrs["class"])
+              for li in conf.find("ul", cls="counts").find_all("li")}
+    assert counts["resolved"] == (1, "resolved") and counts["xfailed"][0] == 0
+    assert conf.find("strong", cls="problems").text() == "4"  # unchanged: resolved is good news
+    line = " ".join(index.find("p", id="resolved-on-this-torch").text().split())
+    assert line == "1 known deviation(s) resolved on this torch: mul-by-design."
+    page = parse(newer / "conformance.html")
+    assert rows(page.find("table", id="resolved-table"))[1][:2] == ["mul-by-design", MUL]
+    assert MUL not in {a.find("h3").text() for a in page.find_all("article", cls="case")}
+    deviation = rows(page.find("table", id="deviations-table"))[1]
+    assert deviation[0] == "mul-by-design" and deviation[-1] == "resolved on this torch: 1 case(s) pass"
+    cell = page.find("table", id="matrix-table").find("td", title="float64: resolved")
+    assert cell.attrs["data-status"] == "resolved" and cell.text().startswith("↑")
+
+
+def test_without_a_reference_run_nothing_is_labelled(site):
+    page = parse(site / "conformance.html")
+    assert not page.find_all("table", id="changed-table") and not page.find_all("span", cls="changed")
+    assert not parse(site / "index.html").find_all("p", id="changed-since")
+    assert "No known deviation was resolved on this torch." in page.text()
+
+
+def test_corrupt_reference_conformance_run_gives_one_line(reports, capsys):
+    (reports / "reference").mkdir()
+    (reports / "reference" / "conformance.json").write_text("{")
+    assert main(["--reports", str(reports), "--only", "conformance"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "reference run:" in err and "corrupt conformance results" in err
 
 
 # -- the whole site ----------------------------------------------------------------------------------------------

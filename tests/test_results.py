@@ -11,9 +11,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import torch
 
 import torchconform
-from torchconform import deviations, environment
+from torchconform import deviations, environment, results
 from torchconform.report import build_conformance
 from torchconform.resultsfile import SCHEMA, jsonable, write_json
 from torchconform.results import parse_failure, parse_hypothesis_statistics
@@ -56,7 +57,7 @@ SAMPLE = textwrap.dedent('''
         script = repro.script(op.torch_expr, op.numpy_expr, {"x": x, "y": y}, dtype=dtype,
                               tolerance=tolerance(dtype))
         a, b = dtypes.tensor_to_numpy(x).astype(np.float64), dtypes.tensor_to_numpy(y).astype(np.float64)
-        assert_matches(eval(op.torch_expr), eval(op.numpy_expr, {"x": a, "y": b}), repro=script)
+        assert_matches(eval(op.torch_expr), eval(op.numpy_expr, {"x": a, "y": b}), dtype, repro=script)
 
 
     @pytest.mark.area("autograd")
@@ -129,7 +130,8 @@ def test_records_describe_every_case(sample):
     assert len(doc["records"]) == sum(outcomes[k] for k in ("passed", "failed", "skipped", "xfailed"))
     assert doc["run"]["partial"] is False and doc["run"]["exitstatus"] == 1
     assert doc["deviations"] == [{"id": "demo-by-design", "test": "*::test_known_difference*", "reason": "by design",
-                                  "dtype": None, "device": None, "link": None, "op": None}]
+                                  "dtype": None, "device": None, "link": None, "op": None,
+                                  "observed_on": []}]
     assert doc["environment"]["torch"]["version"]
 
 
@@ -180,6 +182,48 @@ def test_interrupted_run_is_written_and_marked_partial(pytester):
     assert [r["outcome"] for r in doc["records"]] == ["passed", "error"]
 
 
+EXAMPLES = textwrap.dedent("""
+    def test_example_torch_fixed():
+        pass
+
+    def test_example_that_still_differs():
+        assert False, "torch still differs"
+""")
+
+
+@pytest.mark.parametrize("calibrated, observed_on, outcome, status", [
+    ("this", ("this",), "failed", pytest.ExitCode.TESTS_FAILED),        # the calibrated release: a stale example
+    ("0.0.1", ("0.0.1",), "resolved", pytest.ExitCode.OK),              # another torch: it fixed the deviation
+    ("0.0.1", ("0.0.1", "this"), "failed", pytest.ExitCode.TESTS_FAILED),  # seen on this release: still expected
+], ids=["calibrated", "other-torch", "observed-on-this-torch"])
+def test_a_deviation_that_no_longer_shows_fails_only_where_it_is_expected(pytester, monkeypatch, calibrated,
+                                                                         observed_on, outcome, status):
+    this = deviations.release_of(torch.__version__)
+    observed_on = tuple(this if v == "this" else v for v in observed_on)
+    monkeypatch.setattr(deviations, "load", lambda: [
+        deviations.Deviation(id="fixed-upstream", test="*::test_example_torch_fixed", reason="r", observed_on=observed_on),
+        deviations.Deviation(id="still-there", test="*::test_example_that_still_differs", reason="s",
+                             observed_on=observed_on)])
+    monkeypatch.setattr(deviations, "calibrated_release", lambda: this if calibrated == "this" else calibrated)
+    pytester.makepyfile(test_examples=EXAMPLES)
+    path = pytester.path / "conformance.json"
+    result = pytester.runpytest("-p", "torchconform.pytest_plugin", "-p", "no:randomly", "-p", "no:cacheprovider",
+                                "--conformance-json", str(path))
+    assert result.ret == status
+    doc = json.loads(path.read_text())
+    records = _by_id(doc)
+    fixed = records["test_examples.py::test_example_torch_fixed"]
+    assert (fixed["outcome"], fixed["deviation"]) == (outcome, "fixed-upstream")
+    assert records["test_examples.py::test_example_that_still_differs"]["outcome"] == "xfailed"
+    assert doc["run"]["calibrated_torch"] == (this if calibrated == "this" else calibrated)
+    if outcome == "resolved":
+        result.stdout.fnmatch_lines(["*known deviation(s) resolved on this torch*: fixed-upstream",
+                                     "*1 xfailed, 1 resolved*"])
+    else:
+        result.stdout.fnmatch_lines(["*[[]XPASS(strict)[]] known deviation fixed-upstream: r*",
+                                     "*known deviation(s) no longer showing on torch*: fixed-upstream"])
+
+
 def test_no_option_writes_nothing_and_adds_no_properties(pytester):
     pytester.makepyfile(test_plain="""
         def test_plain(record_property, request):
@@ -210,6 +254,42 @@ def test_records_survive_xdist_workers(pytester, monkeypatch):
     known = records["test_sample.py::test_known_difference[cpu]"]
     assert (known["outcome"], known["capability"]) == ("failed", "grad")
     assert known["message"].startswith("AssertionError: torch differs here by design")
+
+
+CRASHING = textwrap.dedent('''
+    import os
+    import signal
+
+    from torchconform import results
+
+
+    def test_torch_kills_the_worker():
+        results.leave_case_note(lambda: "OpCase(div_trunc: x=[-2**63], y=[-1])\\n"
+                                        + results.REPRO_MARKER + "\\nprint('the repro')")
+        os.kill(os.getpid(), signal.SIGFPE)
+
+
+    def test_the_run_goes_on():
+        assert True
+''')
+
+
+def test_a_crashed_worker_is_one_failed_case_with_its_input_and_repro(pytester, monkeypatch):
+    pytester.makepyfile(test_crash=CRASHING)
+    path = pytester.path / "conformance.json"
+    root = str(Path(torchconform.__file__).parents[1])
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+    monkeypatch.delenv(results.CASE_NOTES_ENV, raising=False)
+    result = pytester.runpytest("-p", "torchconform.pytest_plugin", "-p", "no:randomly", "-n", "1",
+                                "--conformance-json", str(path))
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    records = _by_id(json.loads(path.read_text()))
+    crashed = records["test_crash.py::test_torch_kills_the_worker"]
+    assert (crashed["outcome"], crashed.get("crashed")) == ("failed", True)
+    assert crashed["message"].startswith("crashed: ") and "crashed while running" in crashed["message"]
+    assert "OpCase(div_trunc: x=[-2**63], y=[-1])" in crashed["traceback"]
+    assert crashed["repro"] == "print('the repro')"
+    assert records["test_crash.py::test_the_run_goes_on"]["outcome"] == "passed"
 
 
 def test_a_real_run_becomes_a_page(sample):

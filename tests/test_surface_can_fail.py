@@ -17,10 +17,13 @@ pytestmark = pytest.mark.area("math")
 
 
 def failure_of(check, **kwargs) -> str:
-    """Run a conformance test function; it must fail. Returns its message with Hypothesis' notes."""
-    with pytest.raises(AssertionError) as info:
+    """Run a conformance test function; it must fail. Returns its message with
+    Hypothesis' notes (of every distinct failure, when Hypothesis found several)."""
+    with pytest.raises((AssertionError, ExceptionGroup)) as info:
         check(**kwargs)
-    return "\n".join([str(info.value), *getattr(info.value, "__notes__", [])])
+    errors = list(info.value.exceptions) if isinstance(info.value, ExceptionGroup) else [info.value]
+    assert all(isinstance(e, AssertionError) for e in errors), errors
+    return "\n".join(line for e in errors for line in [str(e), *getattr(e, "__notes__", [])])
 
 
 def wrap(monkeypatch, owner, name, wrong):

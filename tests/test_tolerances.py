@@ -30,7 +30,7 @@ def test_forward_tolerance_is_the_documented_multiple_of_eps(dtype, rtol):
     tol = tolerance(dtype)
     real = {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(dtype, dtype)
     assert tol.rtol == pytest.approx(rtol)
-    assert tol.atol == 16 * torch.finfo(real).tiny, "atol only forgives the subnormal range"
+    assert tol.atol == torch.finfo(real).tiny, "atol only forgives the subnormal range"
 
 
 def test_gradients_get_more_room_than_forward_values():
@@ -83,8 +83,8 @@ def test_ulp_error_of_nothing_is_zero():
 
 def test_oracle_applies_the_policy_at_its_edge():
     one = torch.ones(1)
-    assert_matches(one + 8 * EPS32 * 0.99, np.ones(1))
+    assert_matches(one + 8 * EPS32 * 0.99, np.ones(1), torch.float32)
     with pytest.raises(AssertionError, match=r"\[float32, forward, rtol=9.54e-07, atol="):
-        assert_matches(one + 8 * EPS32 * 2, np.ones(1))
+        assert_matches(one + 8 * EPS32 * 2, np.ones(1), torch.float32)
     with pytest.raises(AssertionError, match="int64, forward, exact"):
-        assert_matches(torch.tensor([3]), np.array([4]))
+        assert_matches(torch.tensor([3]), np.array([4]), torch.int64)

@@ -101,6 +101,7 @@ def api() -> dict[str, list[str]]:
 
 
 def namespace_of(family: str) -> str:
+    """The namespace of an API family: ``"torch.linalg"`` for ``"torch.linalg.norm"``."""
     return family.rpartition(".")[0]
 
 
@@ -235,18 +236,20 @@ class Accumulator:
         self.checked: set[str] = set()
 
     def add(self, per_test: dict[str, list[str]] | None) -> None:
+        """Adds one test's ``{"called": [...], "checked": [...]}`` (None: it recorded none)."""
         if per_test:
             self.called.update(per_test.get("called", ()))
             self.checked.update(per_test.get("checked", ()))
 
     def field(self) -> dict[str, Any]:
+        """The run's ``coverage`` field (:func:`field`) over this torch's API."""
         return field(self.called, self.checked)
 
 
 def field(called: Iterable[str], checked: Iterable[str], universe: dict[str, list[str]] | None = None
           ) -> dict[str, Any]:
     """The ``coverage`` field of a conformance JSON over this torch's API
-    (see :func:`torchconform.report.coverage.field`)."""
+    (see :func:`torchconform.coveragefield.field`)."""
     return _field(called, checked, universe if universe is not None else api())
 
 

@@ -11,9 +11,9 @@ import pytest
 import torch
 from hypothesis import strategies as st
 
-from torchconform import dtypes, oracle, record, repro, strategies
+from torchconform import dtypes, oracle, record, repro, results, strategies
 from torchconform.references import forward
-from torchconform.tolerances import tolerance
+from torchconform.tolerances import ZERO_SIGN_UNSPECIFIED, tolerance
 from torchconform.ops.record import OUT_DTYPES, Op
 
 
@@ -96,17 +96,20 @@ class OpCase:
 
     def scale(self) -> np.ndarray | None:
         """The size of the op's terms (float64), or ``None`` (see :meth:`Op.error_scale`)."""
-        return self.op.error_scale(*self.reference_arrays(), **self.params)
+        eps = 0.0 if dtypes.is_exact(self.dtype) else float(torch.finfo(self.dtype).eps)
+        return self.op.error_scale(*self.reference_arrays(), eps=eps, **self.params)
 
 
 @st.composite
 def op_cases(draw, op: Op, dtype: torch.dtype, device: str, *, result_shaped_first: bool = False,
              layouts=strategies.LAYOUTS) -> OpCase:
     """Draws an :class:`OpCase` of ``op`` on ``dtype`` and ``device``: one shape
-    (unary) or mutually broadcastable shapes, values in the op's domain, each
-    input in its own layout drawn from ``layouts``, and the row's params
-    (drawn for the tuple of input shapes). ``result_shaped_first`` gives the
-    first input the broadcast result shape, as an in-place call requires."""
+    (unary) or mutually broadcastable shapes, values in the op's domain
+    (integers over their dtype's whole range: integer arithmetic wraps alike
+    in torch and NumPy), each input in its own layout drawn from ``layouts``,
+    and the row's params (drawn for the tuple of input shapes).
+    ``result_shaped_first`` gives the first input the broadcast result shape,
+    as an in-place call requires."""
     min_side = 1 if op.nonempty else 0
     if op.arity == 1:
         shapes = [draw(strategies.shapes(min_dims=op.min_dims, min_side=min_side), label="shape")]
@@ -116,8 +119,10 @@ def op_cases(draw, op: Op, dtype: torch.dtype, device: str, *, result_shaped_fir
         if result_shaped_first:
             shapes[0] = drawn.result_shape
     inputs = [
-        draw(strategies.tensors(dtype, shape=shape, device=device, domain=op.domain, specials=op.specials,
-                                nonzero=name in op.nonzero and dtypes.is_exact(dtype), layouts=layouts),
+        draw(strategies.tensors(dtype, shape=shape, device=device, specials=op.specials,
+                                nonzero=name in op.nonzero and dtypes.is_exact(dtype), layouts=layouts,
+                                clustered=op.clustered,
+                                domain=None if dtypes.is_exact(dtype) else op.domain),
              label=name)
         for name, shape in zip("xyz", shapes)
     ]
@@ -125,41 +130,50 @@ def op_cases(draw, op: Op, dtype: torch.dtype, device: str, *, result_shaped_fir
     return OpCase(op, inputs, params, dtype)
 
 
+def _limits(dtype: torch.dtype) -> dict:
+    """The names a deviation predicate sees besides the inputs: ``tiny``,
+    ``eps``, ``huge`` for floats, ``int_min`` (the most negative value of an integer dtype; 0 for bool and floats)."""
+    if dtype == torch.bool:
+        return {"tiny": 0.0, "int_min": 0}
+    if dtypes.is_exact(dtype):
+        return {"tiny": 0.0, "int_min": torch.iinfo(dtype).min}
+    info = torch.finfo(dtype)
+    return {"tiny": float(info.tiny), "eps": float(info.eps), "huge": float(info.max), "int_min": 0}
+
+
+def crashing(case: OpCase) -> bool:
+    """Whether the case holds inputs on which torch is known to kill the
+    process (the op's ``crash`` deviation); if so the report names it, and
+    the caller must not run torch."""
+    if case.op.crash is None:
+        return False
+    (mask,) = case.op.deviating(case.reference_arrays(), dtypes.name(case.dtype), only=(case.op.crash,),
+                                **_limits(case.dtype), **case.params).values()
+    if np.any(mask):
+        record.note("deviation", case.op.crash.id)
+        return True
+    return False
+
+
 def check_result(case: OpCase, result: torch.Tensor, *, what: str = "") -> None:
     """``result`` (of any form of the op: functional, in-place, out=) equals
     the NumPy reference in value (nan/inf by position and sign, signed
     zeros) and dtype, within the tolerance policy, except on elements the
-    op's known deviation covers. Raises ``AssertionError`` naming ``what``
+    op's known deviations cover. Raises ``AssertionError`` naming ``what``
     with the worst element and a standalone repro script."""
     expected = case.expected()
-    limits = {"tiny": 0.0}
-    if not dtypes.is_exact(case.dtype):
-        info = torch.finfo(case.dtype)
-        limits = {"tiny": float(info.tiny), "eps": float(info.eps), "huge": float(info.max)}
-    mask = case.op.deviating(case.reference_arrays(), dtypes.name(case.dtype), **limits, **case.params)
-    if mask is not None and np.any(mask) and expected.shape == tuple(result.shape):
-        # Let the deviating elements agree by construction; the deviation
-        # has its own strict example test, and the report names it.
-        mask = np.broadcast_to(mask, expected.shape)
-        expected = np.where(mask, dtypes.tensor_to_numpy(result).astype(expected.dtype), expected)
-        record.note("deviation", case.op.deviation.id)
-    actual, expected_dtype, scale = result, case.expected_dtype, case.scale()
-    if dtypes.is_complex(expected_dtype) and expected.shape == tuple(result.shape):
-        # Compare the real and imaginary parts separately (each against the
-        # modulus, as for the complex value): otherwise an infinite part makes
-        # the difference nan and hides whether the other part is right. Where
-        # the modulus is infinite each part is judged by its own size.
-        with np.errstate(invalid="ignore"):
-            size = np.abs(expected) if scale is None else np.maximum(np.abs(expected), np.abs(scale))
-        size = np.where(np.isfinite(size), size, 0.0)
-        scale = np.stack([size, size], axis=-1)
-        actual = dtypes.tensor_to_numpy(result)
-        actual = np.stack([actual.real, actual.imag], axis=-1)
-        expected = np.stack([expected.real, expected.imag], axis=-1)
-        expected_dtype = torch.float32 if expected_dtype == torch.complex64 else torch.float64
+    masks = case.op.deviating(case.reference_arrays(), dtypes.name(case.dtype), **_limits(case.dtype), **case.params)
+    for dev_id, mask in masks.items():
+        if np.any(mask) and expected.shape == tuple(result.shape):
+            # Let the deviating elements agree by construction; the deviation
+            # has its own strict example test, and the report names it.
+            mask = np.broadcast_to(mask, expected.shape)
+            expected = np.where(mask, dtypes.tensor_to_numpy(result).astype(expected.dtype), expected)
+            record.note("deviation", dev_id)
     oracle.assert_matches(
-        actual, expected, expected_dtype, op=case.op.factor, scale=scale,
+        result, expected, case.expected_dtype, op=case.op.factor, scale=case.scale(),
         what=what or f"{case.op.name}: {case.op.torch}", repro=lambda: repro_script(case),
+        zero_sign=case.op.name not in ZERO_SIGN_UNSPECIFIED,
     )
 
 
@@ -167,22 +181,30 @@ def repro_script(case: OpCase) -> str:
     """A standalone torch + NumPy script re-running the functional form of
     the op on the case's inputs (see :mod:`torchconform.repro`)."""
     op = case.op
+    params = case.params
+    if op.scale and "eps" in op.scale:
+        params = params | {"eps": 0.0 if dtypes.is_exact(case.dtype) else float(torch.finfo(case.dtype).eps)}
     text = repro.script(
         op.torch, op.numpy.replace("ref.", ""), dict(zip("xyz", case.originals)),
         dtype=case.expected_dtype, tolerance=tolerance(case.expected_dtype, op=op.factor),
-        params=case.params, scale_expr=op.scale, what=f"{op.name} on {dtypes.name(case.dtype)}",
+        params=params, scale_expr=op.scale and op.scale.replace("ref.", ""),
+        what=f"{op.name} on {dtypes.name(case.dtype)}",
     )
-    if any(name in op.numpy for name in ("ref.", "math.", "scipy.")):
+    if any(name in op.numpy + (op.scale or "") for name in ("ref.", "math.", "scipy.")):
         # The script must stand alone: inline the NumPy helpers it calls.
         helpers = "import math\n\n" + inspect.getsource(forward).split('"""', 2)[2]
         text = text.replace("\nimport torch\n", "\nimport torch\n" + helpers, 1)
     return text
 
 
-def check_op(case: OpCase) -> torch.Tensor:
+def check_op(case: OpCase) -> torch.Tensor | None:
     """Run the functional form and check it against NumPy, and, off CPU,
-    against the same call on CPU; returns torch's result. Raises
-    ``AssertionError`` as :func:`check_result` does."""
+    against the same call on CPU; returns torch's result. A case the op's
+    ``crash`` deviation covers is not run (see :func:`crashing`): the result
+    is then None. Raises ``AssertionError`` as :func:`check_result` does."""
+    if crashing(case):
+        return None
+    results.leave_case_note(lambda: f"{case!r}\n{results.REPRO_MARKER}\n{repro_script(case)}")
     result = case.op.run_torch(*case.tensors, **case.params)
     check_result(case, result)
     device = case.tensors[0].device

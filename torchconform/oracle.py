@@ -30,32 +30,35 @@ def _describe_worst(actual: np.ndarray, expected: np.ndarray) -> str:
 def assert_matches(
     actual: torch.Tensor | np.ndarray,
     expected: np.ndarray,
-    dtype: torch.dtype | None = None,
+    dtype: torch.dtype,
     *,
     kind: str = "forward",
     op: str | None = None,
     scale: np.ndarray | None = None,
     what: str = "",
     repro: str | Callable[[], str] | None = None,
-    check_dtype: bool = True,
+    zero_sign: bool = True,
 ) -> None:
     """Assert a torch result equals a NumPy reference under the policy.
 
-    ``expected`` is the reference in float64 (or exact) precision; it is
-    rounded to ``dtype`` (the dtype of ``actual`` by default) before the
-    comparison, so exact ops must agree to the bit. ``op`` names a policy
-    factor, ``scale`` the size of the op's terms (see :mod:`tolerances`).
-    The largest ULP error is noted for the report, and the comparison for
-    the API coverage (:mod:`torchconform.coverage`).
+    ``dtype`` is the result dtype the caller expects, from the op's rule or
+    the test's own choice, never read off ``actual``: a result of another
+    dtype fails. ``expected`` is the reference in float64 (or exact)
+    precision; it is rounded to ``dtype`` before the comparison, so exact ops
+    must agree to the bit. NaN and infinities must match by position (and
+    sign), zeros by sign where the reference is exactly zero and the op is
+    one rounding step (no ``scale``; and unless ``zero_sign`` is False: an
+    op the policy lists in :data:`tolerances.ZERO_SIGN_UNSPECIFIED`),
+    complex values part by part (see :mod:`tolerances`). ``op`` names a policy factor, ``scale`` the size of
+    the op's terms. The largest ULP error is noted for the report, and the
+    comparison for the API coverage (:mod:`torchconform.coverage`).
+    Raises ``AssertionError`` with the tolerance, the worst element and, when
+    ``repro`` is given, a standalone script.
     """
+    if not isinstance(dtype, torch.dtype):
+        raise TypeError(f"dtype must be the expected torch.dtype of the result, got {dtype!r}")
     coverage.compared(actual)
-    if isinstance(actual, torch.Tensor):
-        dtype = dtype or actual.dtype
-        got = dtypes.tensor_to_numpy(actual)
-    else:
-        if dtype is None:
-            raise TypeError("dtype is required when actual is not a tensor")
-        got = np.asarray(actual)
+    got = dtypes.tensor_to_numpy(actual) if isinstance(actual, torch.Tensor) else np.asarray(actual)
     tol = tolerance(dtype, kind=kind, op=op)
     want = dtypes.round_to_dtype(np.asarray(expected), dtype) if kind == "forward" else np.asarray(expected)
     header = f"{what or 'result'} [{dtypes.name(dtype)}, {kind}, {tol}]"
@@ -63,10 +66,11 @@ def assert_matches(
     try:
         if got.shape != want.shape:
             raise AssertionError(f"shape {got.shape} != expected {want.shape}")
-        if check_dtype and got.dtype != np.dtype(dtypes.to_numpy(dtype)):
+        if got.dtype != np.dtype(dtypes.to_numpy(dtype)):
             raise AssertionError(f"dtype {got.dtype} != expected {np.dtype(dtypes.to_numpy(dtype))}")
         record.note("max_ulp", ulp_error(got, want, dtype))
-        _compare(got, want, tol, scale)
+        signed = zero_sign and kind == "forward" and scale is None
+        _compare(got, want, tol, scale, _exact_zeros(np.asarray(expected), want.shape, signed))
     except AssertionError as exc:
         message = f"{header}\n{_describe_worst(got, want)}\n{exc}"
         if repro:
@@ -78,27 +82,72 @@ def assert_matches(
         raise AssertionError(message) from None
 
 
-def _compare(got: np.ndarray, want: np.ndarray, tol: Tolerance, scale: np.ndarray | None) -> None:
+def _first_mismatch(bad: np.ndarray, got: np.ndarray, want: np.ndarray, what: str) -> AssertionError:
+    idx = np.unravel_index(int(np.argmax(bad)), bad.shape)
+    where = tuple(int(i) for i in idx)
+    return AssertionError(f"{int(np.count_nonzero(bad))} element(s) with {what}; first at index {where}: "
+                          f"actual {got[idx]!r}, expected {want[idx]!r}")
+
+
+def _exact_zeros(expected: np.ndarray, shape: tuple, wanted: bool) -> np.ndarray:
+    """Where the unrounded reference is exactly zero. A reference that only
+    rounds to zero in the tested dtype (an underflow) leaves the sign to
+    wherever the kernel underflowed, so it is not marked."""
+    if np.iscomplexobj(expected):
+        parts = np.stack([np.broadcast_to(expected.real == 0, shape), np.broadcast_to(expected.imag == 0, shape)], -1)
+        return parts & wanted
+    return np.broadcast_to(expected == 0, shape) & wanted
+
+
+def _split_complex(got: np.ndarray, want: np.ndarray, scale: np.ndarray | None):
+    """Real and imaginary parts side by side (a trailing axis of 2), each
+    judged against the modulus of the value (or ``scale``, if larger), as the
+    error of a complex result is; where the modulus is infinite each part is
+    judged by its own size. Comparing moduli alone would let an infinite part
+    hide a wrong other part."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        size = np.abs(want.astype(np.complex128))
+        if scale is not None:
+            size = np.maximum(size, np.abs(np.asarray(scale, dtype=np.complex128)))
+    size = np.where(np.isfinite(size), size, 0.0)
+    def parts(a):
+        return np.stack([a.real, a.imag], axis=-1)
+    return parts(got), parts(want), np.stack([size, size], axis=-1)
+
+
+def _compare(got: np.ndarray, want: np.ndarray, tol: Tolerance, scale: np.ndarray | None,
+             exact_zero: np.ndarray) -> None:
+    """``exact_zero`` marks where the unrounded reference is ±0 (complex:
+    per part, as :func:`_split_complex` lays them out): only there is the
+    sign of a zero fixed."""
     if tol.exact:
         np.testing.assert_array_equal(got, want, strict=True)
         return
-    if scale is None:
-        np.testing.assert_allclose(got, want, rtol=tol.rtol, atol=tol.atol, equal_nan=True)
-        return
-    # The error bound is relative to the size of the op's terms: pass
-    # elementwise where |got - want| <= atol + rtol*max(|want|, scale).
-    g = got.astype(np.complex128 if np.iscomplexobj(got) else np.float64)
-    w = want.astype(g.dtype)
-    s = np.broadcast_to(np.abs(np.asarray(scale, dtype=np.float64)), w.shape)
+    if np.iscomplexobj(got) or np.iscomplexobj(want):
+        got, want, scale = _split_complex(got, want, scale)
+        if exact_zero.shape != got.shape:  # a real reference for a complex result: both parts
+            exact_zero = np.stack([exact_zero, exact_zero], axis=-1)
+    g, w = got.astype(np.float64), want.astype(np.float64)
+    # Non-finite values carry no error bound: NaN must meet NaN and an
+    # infinity the same infinity, whatever the scale says.
+    bad = np.isnan(g) != np.isnan(w)
+    if np.any(bad):
+        raise _first_mismatch(bad, got, want, "NaN where the reference has none, or the reverse")
+    bad = (np.isinf(g) | np.isinf(w)) & (g != w) & ~np.isnan(w)
+    if np.any(bad):
+        raise _first_mismatch(bad, got, want, "an infinity not matched by the same infinity")
+    # Signed zeros (see tolerances): where the reference is exactly zero the signs must agree.
+    bad = exact_zero & (g == 0) & (w == 0) & (np.signbit(g) != np.signbit(w))
+    if np.any(bad):
+        raise _first_mismatch(bad, got, want, "a zero of the wrong sign")
+    finite = np.isfinite(w)
     with np.errstate(invalid="ignore", over="ignore"):
-        bound = tol.atol + tol.rtol * np.maximum(np.abs(w), s)
-        close = (np.abs(g - w) <= bound) | (np.isnan(g) & np.isnan(w)) | (g == w)
+        size = np.abs(w) if scale is None else np.maximum(
+            np.abs(w), np.broadcast_to(np.abs(np.asarray(scale, dtype=np.float64)), w.shape))
+        close = ~finite | (g == w) | (np.abs(g - w) <= tol.atol + tol.rtol * size)
     if not np.all(close):
-        bad = int(np.size(close) - np.count_nonzero(close))
-        np.testing.assert_array_equal(
-            close, np.ones_like(close),
-            err_msg=f"{bad} element(s) outside rtol*max(|expected|, scale) + atol",
-        )
+        rule = "rtol*|expected| + atol" if scale is None else "rtol*max(|expected|, scale) + atol"
+        raise _first_mismatch(~close, got, want, f"an error beyond {rule}")
 
 
 def assert_device_matches_cpu(

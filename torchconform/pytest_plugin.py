@@ -65,8 +65,10 @@ def pytest_configure(config: pytest.Config) -> None:
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(workers)))
     try:
         config._torchconform_deviations = deviations.load()
+        config._torchconform_calibrated = deviations.calibrated_release()
     except (ValueError, OSError) as exc:
         raise pytest.UsageError(f"cannot read known deviations: {exc}") from None
+    config._torchconform_release = deviations.release_of(torch.__version__)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -74,7 +76,16 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [
         f"torchconform: torch {torch.__version__} ({cuda}), devices {', '.join(config._torchconform_devices)}, "
         f"hypothesis profile {settings._current_profile if settings else '(Hypothesis not installed)'}",
+        _calibration_line(config),
     ]
+
+
+def _calibration_line(config: pytest.Config) -> str:
+    calibrated = config._torchconform_calibrated
+    if config._torchconform_release == calibrated:
+        return f"torchconform: the calibrated release {calibrated}: a known deviation that no longer shows fails"
+    return (f"torchconform: not the calibrated release {calibrated}: a known deviation that no longer shows "
+            "is reported as resolved on this torch, unless it was observed on this release")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -89,12 +100,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     known = config._torchconform_deviations
+    release, calibrated = config._torchconform_release, config._torchconform_calibrated
     used = set()
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         for dev in known:
             if dev.matches(item.nodeid, params):
-                item.add_marker(pytest.mark.xfail(strict=True, reason=dev.label))
+                # Off the releases the deviation was seen on, a pass is an
+                # XPASS that fails nothing: pytest_report_teststatus below
+                # names it "resolved", and so do the results records.
+                item.add_marker(pytest.mark.xfail(strict=dev.expected_on(release, calibrated), reason=dev.label))
                 item.user_properties.append(("deviation", dev.id))
                 used.add(dev.id)
                 break
@@ -103,11 +118,44 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     ]
 
 
+def deviation_of(report: pytest.TestReport) -> str | None:
+    """The id of the known deviation a test report's case is marked with, if any."""
+    return dict(report.user_properties).get("deviation")
+
+
+def is_resolved(report: pytest.TestReport) -> bool:
+    """Whether a report is a known deviation's example passing where the
+    deviation is not expected (a non-strict XPASS): resolved on this torch."""
+    return report.when == "call" and report.passed and hasattr(report, "wasxfail") \
+        and deviation_of(report) is not None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
+    if is_resolved(report):
+        return "resolved", "R", ("RESOLVED", {"green": True})
+    return None
+
+
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     unused = getattr(config, "_torchconform_unused_deviations", [])
     if unused:
         terminalreporter.write_line(
             f"torchconform: known deviation(s) matching no collected test: {', '.join(unused)}", yellow=True
+        )
+    stale = {deviation_of(report) for report in terminalreporter.stats.get("failed", [])
+             if deviation_of(report) and str(report.longrepr).startswith("[XPASS(strict)]")}
+    if stale:
+        terminalreporter.write_line(
+            f"torchconform: known deviation(s) no longer showing on torch {config._torchconform_release}, where they "
+            f"are expected (a stale example, or fixed: update the entry): {', '.join(sorted(stale))}", red=True
+        )
+    # pytest_report_teststatus' category: the terminal files those reports under it.
+    resolved = {deviation_of(report) for report in terminalreporter.stats.get("resolved", [])}
+    if resolved:
+        terminalreporter.write_line(
+            f"torchconform: known deviation(s) resolved on this torch ({config._torchconform_release}; calibrated "
+            f"on {config._torchconform_calibrated}), not failures: {', '.join(sorted(resolved))}", green=True
         )
 
 

@@ -14,6 +14,8 @@ _current_item: Any = None
 
 
 def set_current_item(item: Any) -> None:
+    """Make ``item`` (a ``pytest.Item``) the test :func:`note` records on, or
+    stop recording with None; the plugin calls it around each test."""
     global _current_item
     _current_item = item
 

@@ -4,7 +4,7 @@
 
     {"schema": "torchconform.conformance/1",
      "environment": {...},           # torchconform.environment.collect()
-     "run": {"started", "finished", "partial", "partial_reasons", "exitstatus", ...},
+     "run": {"started", "finished", "partial", "partial_reasons", "exitstatus", "calibrated_torch", ...},
      "deviations": [...],            # the known deviations the run applied
      "totals": {"passed": n, ...},
      "records": [{"nodeid", "area", "op", "capability", "dtype", "device", "outcome", ...}, ...],
@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime
 import os
 import re
+import tempfile
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
@@ -41,6 +42,34 @@ DEFAULT_CAPABILITY = "forward"
 NO_DEVICE = "n/a"
 REPRO_MARKER = "--- standalone repro script ---"
 _MAX_TEXT = 20_000
+#: Environment variable naming the folder where each worker leaves a note of
+#: the case it is about to hand to torch (see :func:`leave_case_note`).
+CASE_NOTES_ENV = "TORCHCONFORM_CASE_NOTES"
+_CRASH = re.compile(r"worker '?(\w+)'? crashed while running")
+
+
+def _case_note_path(worker: str) -> Path | None:
+    folder = os.environ.get(CASE_NOTES_ENV)
+    return Path(folder) / f"{worker}.txt" if folder else None
+
+
+def leave_case_note(describe) -> None:
+    """Before torch runs a drawn case: write ``describe()`` (the inputs and a
+    repro script) where the controller finds it if torch kills this worker
+    (SIGFPE, segfault). Does nothing outside a ``--conformance-json`` run."""
+    path = _case_note_path(os.environ.get("PYTEST_XDIST_WORKER", "main"))
+    if path is not None:
+        path.write_text(describe(), encoding="utf-8")
+
+
+def crash_note(text: str) -> str:
+    """The last case note of the worker a crash report names ("" if none)."""
+    match = _CRASH.search(text)
+    path = _case_note_path(match.group(1)) if match else None
+    try:
+        return path.read_text(encoding="utf-8") if path is not None else ""
+    except OSError:
+        return ""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -54,6 +83,8 @@ def pytest_configure(config: pytest.Config) -> None:
     path = config.getoption("conformance_json", None)
     if path and not hasattr(config, "workerinput"):
         config.pluginmanager.register(Recorder(config, _writable(Path(path))), "torchconform-results")
+        # xdist workers start after this and inherit the variable.
+        os.environ.setdefault(CASE_NOTES_ENV, tempfile.mkdtemp(prefix="torchconform-cases-"))
 
 
 def _writable(path: Path) -> Path:
@@ -289,8 +320,25 @@ class Recorder:
         case.update(parse_failure(text))
         case["traceback"] = _clip(text)
 
+    def _crashed(self, case: dict[str, Any], report: pytest.TestReport) -> None:
+        """A worker died in this case (pytest-xdist reports it and starts a
+        new worker): one failed case named "crashed", with the input and the
+        repro script the worker left before calling torch."""
+        text = report.longreprtext
+        note = crash_note(text)
+        case["outcome"] = "failed"
+        case["crashed"] = True
+        case["message"] = f"crashed: {text.strip().splitlines()[-1] if text.strip() else 'the worker died'}"
+        case["traceback"] = _clip(text + (f"\n--- last case handed to torch ---\n{note}" if note else ""))
+        if REPRO_MARKER in note:
+            case["repro"] = _clip(note.split(REPRO_MARKER, 1)[1].lstrip("\n"))
+        self._close(report.nodeid)
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         case = self._case(report)
+        if report.when not in ("setup", "call", "teardown") and report.failed and _CRASH.search(report.longreprtext):
+            self._crashed(case, report)
+            return
         case["duration"] += report.duration
         wasxfail = getattr(report, "wasxfail", None)
         if report.when in ("setup", "call"):
@@ -303,7 +351,9 @@ class Recorder:
                 case["outcome"] = "error" if report.when == "setup" else "failed"
                 self._failure(case, report)
             elif report.when == "call":
-                case["outcome"] = "xpassed" if wasxfail is not None else "passed"
+                # A known deviation's XPASS gets here only where it is not strict
+                # (off the calibrated release): that torch resolved it.
+                case["outcome"] = "passed" if wasxfail is None else "resolved" if case.get("deviation") else "xpassed"
                 case["reason"] = wasxfail
         elif report.failed and case["outcome"] not in ("failed", "error"):
             case["outcome"] = "error"
@@ -368,6 +418,7 @@ class Recorder:
                 "hypothesis_profile": getattr(settings, "_current_profile", None),
                 "devices": getattr(self.config, "_torchconform_devices", None),
                 "unused_deviations": getattr(self.config, "_torchconform_unused_deviations", []),
+                "calibrated_torch": getattr(self.config, "_torchconform_calibrated", None),
                 "shard": shard.as_dict() if (shard := sharding.current(self.config)) else None,
             },
             "deviations": [asdict(d) for d in known],

@@ -44,6 +44,7 @@ class Shard:
         return shard_of(nodeid, self.count) == self.index
 
     def as_dict(self) -> dict[str, int]:
+        """``{"index": I, "count": N}``, the ``run.shard`` of a conformance JSON."""
         return {"index": self.index, "count": self.count}
 
 

@@ -106,15 +106,15 @@ def broadcastable_shapes(num_shapes: int = 2, *, min_dims: int = 0, max_dims: in
 def special_floats(dtype: torch.dtype) -> list[float]:
     """The edge values every float check should meet, as Python floats
     representable in ``dtype`` (a float or complex dtype; for complex, of its
-    parts): nan, +-inf, -0.0, 0.0, the smallest subnormal and normal, the
-    largest finite, and values just around 1. Raises ``TypeError`` for a
-    non-float dtype (``torch.finfo``)."""
+    parts): nan, +-inf, -0.0, 0.0, the smallest subnormal and normal (and a
+    few normals above it), the largest finite, and values just around 1.
+    Raises ``TypeError`` for a non-float dtype (``torch.finfo``)."""
     real = {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(dtype, dtype)
     info = torch.finfo(real)
     return [
         math.nan, math.inf, -math.inf, -0.0, 0.0,
         info.tiny * info.eps, -info.tiny * info.eps,  # smallest subnormals
-        info.tiny, -info.tiny, info.max, -info.max,
+        info.tiny, -info.tiny, 4 * info.tiny, info.max, -info.max,  # 4 * tiny: normal, yet lost to a flush
         1.0 + info.eps, 1.0 - info.eps / 2, -1.0,
     ]
 
@@ -144,7 +144,8 @@ def elements(dtype: torch.dtype, *, domain: tuple[float, float] | None = None, s
     given (bounds inclusive). With ``specials`` floats mix ordinary values
     with :func:`special_floats` (those inside the domain) and subnormals;
     without, they are finite normal numbers (and 0) only. Integers span the
-    dtype's full range unless a domain narrows it. Shrinks towards 0.
+    dtype's full range unless a domain narrows it, and with ``specials`` meet
+    its extremes, -1, 0 and 1 often. Shrinks towards 0.
     Raises ``InvalidArgument`` for a ``dtype`` that is not a ``torch.dtype``
     or a malformed or inverted ``domain``."""
     _check_dtype(dtype)
@@ -156,7 +157,9 @@ def elements(dtype: torch.dtype, *, domain: tuple[float, float] | None = None, s
         lo, hi = info.min, info.max
         if domain is not None:
             lo, hi = max(lo, math.ceil(domain[0])), min(hi, math.floor(domain[1]))
-        return st.integers(lo, hi)
+        # The values where integer ops wrap or trap: the dtype's extremes, -1 and 0.
+        edges = sorted({v for v in (info.min, info.max, -1, 0, 1) if lo <= v <= hi} if specials else ())
+        return st.one_of(st.integers(lo, hi), st.sampled_from(edges)) if edges else st.integers(lo, hi)
     if dtypes.is_complex(dtype):
         part = torch.float32 if dtype == torch.complex64 else torch.float64
         return st.builds(complex, elements(part, domain=domain, specials=specials),
@@ -255,14 +258,32 @@ def _with_layout(values: np.ndarray, dtype: torch.dtype, device: str, layout: st
     return make(values)
 
 
+def _clustered_elements(draw, dtype: torch.dtype, domain: tuple[float, float] | None) -> st.SearchStrategy:
+    """Elements ``offset * (1 + k * 2**-bits)`` for small integers ``k``: a
+    large offset with a spread of a few units in one of its last places, the
+    data on which a variance by ``E[x**2] - E[x]**2`` cancels to nothing."""
+    offset = draw(elements(dtype, domain=domain, specials=False).filter(lambda v: v != 0), label="offset")
+    mantissa = {torch.float16: 11, torch.bfloat16: 8, torch.float32: 24, torch.float64: 53}[dtype]
+    step = 2.0 ** -draw(st.integers(1, mantissa - 1), label="spread_bits")
+    lo, hi = domain if domain is not None else (-math.inf, math.inf)
+    carrier = np.dtype(dtypes.to_numpy(dtype)).type
+
+    def near(k: int) -> float:
+        value = float(dtypes.round_to_dtype(np.array(offset * (1 + k * step)), dtype))
+        return float(carrier(min(max(value, lo), hi)))
+
+    return st.integers(-3, 3).map(near)
+
+
 def tensors(dtype: torch.dtype, *, shape: tuple[int, ...] | st.SearchStrategy | None = None,
             device: str = "cpu", domain: tuple[float, float] | None = None, specials: bool = True,
-            nonzero: bool = False, layouts: Sequence[str] = LAYOUTS) -> st.SearchStrategy:
+            nonzero: bool = False, layouts: Sequence[str] = LAYOUTS, clustered: bool = False) -> st.SearchStrategy:
     """Draws a :class:`Drawn`: a tensor of ``dtype`` on ``device`` with its values as a NumPy array.
 
     ``shape`` is a fixed shape or a strategy (default :func:`shapes`);
     ``domain``/``specials`` are passed to :func:`elements` (``nonzero``
-    leaves out 0, for divisors); ``layouts`` are
+    leaves out 0, for divisors); ``clustered`` floats are, in about half the
+    draws, an offset plus a small spread (see :func:`_clustered_elements`); ``layouts`` are
     the memory layouts to draw from (see :data:`LAYOUTS`). For
     ``"expanded"`` the values are drawn for one slice and repeated along
     dim 0 (stride 0), so the values are constrained, not the test.
@@ -274,17 +295,19 @@ def tensors(dtype: torch.dtype, *, shape: tuple[int, ...] | st.SearchStrategy | 
     _check_domain(domain)
     if not (shape is None or isinstance(shape, st.SearchStrategy) or _is_shape(shape)):
         raise InvalidArgument(f"shape={shape!r}: expected a tuple of non-negative ints, a strategy or None")
-    return _tensors(dtype, shape, device, domain, specials, nonzero, layouts)
+    return _tensors(dtype, shape, device, domain, specials, nonzero, layouts, clustered)
 
 
 @st.composite
-def _tensors(draw, dtype, shape, device, domain, specials, nonzero, layouts) -> Drawn:
+def _tensors(draw, dtype, shape, device, domain, specials, nonzero, layouts, clustered) -> Drawn:
     if shape is None:
         shape = shapes()
     shp = draw(shape) if isinstance(shape, st.SearchStrategy) else tuple(shape)
     layout = draw(st.sampled_from(list(layouts)))
     carrier = np.dtype(dtypes.to_numpy(dtype))
     elems = elements(dtype, domain=domain, specials=specials)
+    if clustered and dtype.is_floating_point and draw(st.booleans(), label="clustered"):
+        elems = _clustered_elements(draw, dtype, domain)
     if nonzero:
         elems = elems.filter(lambda v: v != 0)
     if layout == "expanded" and len(shp) >= 1:

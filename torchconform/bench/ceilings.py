@@ -21,8 +21,14 @@ COPY_BYTES = 256 * 2**20
 
 @dataclass
 class Ceiling:
+    """One peak measurement ready to time: ``run()`` does the work once and
+    returns only when it is finished (the device synchronised); ``work`` is
+    what one call does, in FLOPs (:func:`gemm`) or bytes moved
+    (:func:`bandwidth`), so work / seconds per call is the peak; ``size`` is
+    the matrix order n (gemm) or the buffer's bytes (bandwidth)."""
+
     run: Callable[[], Any]
-    work: float  # FLOPs (gemm) or bytes moved (bandwidth) per call
+    work: float
     size: int
 
 

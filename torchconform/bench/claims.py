@@ -42,15 +42,25 @@ class Contrast:
 
     @property
     def significant(self) -> bool:
+        """Whether the samples differ: the U test's p-value is below ``ALPHA``
+        and the speed-up is further than ``MIN_EFFECT`` from 1."""
         return self.p_value < ALPHA and abs(self.speedup - 1) > MIN_EFFECT
 
     def describe(self, a: str, b: str) -> str:
+        """One line for a verdict's detail: both medians in milliseconds per
+        step (``a`` and ``b`` name the two variants), the speed-up, whether it
+        is significant and the p-value."""
         verdict = "significant" if self.significant else "within noise"
         return (f"{b} {self.median_b * 1e3:.3g} ms vs {a} {self.median_a * 1e3:.3g} ms per step: "
                 f"{self.speedup:.2f}x ({verdict}, Mann-Whitney p={self.p_value:.2g})")
 
 
 def contrast(a: list[float], b: list[float]) -> Contrast:
+    """How much faster sample ``b`` is than sample ``a`` (step times in
+    seconds, any lengths): the ratio of medians and the two-sided
+    Mann-Whitney U p-value (1.0 when a side has fewer than two times, which
+    no test can separate). Raises ``statistics.StatisticsError`` when a
+    sample is empty and ZeroDivisionError when b's median is 0."""
     ma, mb = statistics.median(a), statistics.median(b)
     p = float(mannwhitneyu(a, b, alternative="two-sided").pvalue) if len(a) > 1 and len(b) > 1 else 1.0
     return Contrast(ma / mb, p, ma, mb)
@@ -96,6 +106,9 @@ def inplace(peak_inplace: int, peak_outofplace: int, tensor_bytes: int) -> tuple
 
 
 def gpu_speedup(cpu: list[float], gpu: list[float]) -> tuple[str, str, Contrast]:
+    """"GPUs give a speed-up of 50x or more": holds when the median CPU step
+    (all threads; seconds) over the median CUDA step reaches ``GPU_PROMISE``.
+    Returns (verdict, detail, the contrast)."""
     c = contrast(cpu, gpu)
     text = c.describe("CPU all threads", "CUDA")
     return ("holds" if c.speedup >= GPU_PROMISE else "does not hold"), text, c

@@ -95,6 +95,8 @@ class Change:
 
     @property
     def interval(self) -> str:
+        """The ratio's interval for the terminal, ``"[0.93, 1.08]"`` (two
+        decimals), or ``"no interval"`` when none was drawn."""
         return f"[{self.low:.2f}, {self.high:.2f}]" if self.low is not None else "no interval"
 
 
@@ -138,6 +140,9 @@ def judge(now: Sample, then: Sample, threshold: float = REGRESSION_THRESHOLD) ->
 
 @dataclass(frozen=True)
 class Row:
+    """One benchmark in both runs: its full name, the median step time now
+    and in the baseline (seconds) and the judged :class:`Change`."""
+
     name: str
     now: float
     then: float

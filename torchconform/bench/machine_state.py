@@ -50,6 +50,9 @@ class Snapshot:
 
 
 def snapshot() -> Snapshot:
+    """The machine's busy CPU seconds (all cores, idle, I/O wait and guest
+    time left out) and this process's own with its waited-for children, now.
+    Raises ``psutil.Error`` only where psutil cannot read the counters."""
     machine = psutil.cpu_times()
     idle = machine.idle + getattr(machine, "iowait", 0.0)
     # guest time is already counted in user time on Linux
@@ -78,6 +81,8 @@ def probe(since: Snapshot | None) -> tuple[Snapshot, float]:
 
 
 def load_average() -> float | None:
+    """The 1-minute load average (processes running or waiting to run,
+    averaged), or None where the platform has none; recorded, never judged."""
     try:
         return os.getloadavg()[0]
     except OSError:

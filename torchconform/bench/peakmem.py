@@ -53,6 +53,13 @@ def _updates(t, variant: str):
 
 
 def measure(variant: str, device: str, mib: int) -> dict:
+    """Allocates a float32 tensor of ``mib`` MiB of ones on ``device``
+    (``"cpu"`` or ``"cuda[:N]"``) and runs the ``variant`` updates
+    (:data:`VARIANTS`) on it. Returns ``{"variant", "device", "tensor_bytes",
+    "extra_peak_bytes", "method"}``: the peak bytes the updates added on top
+    of the tensor (>= 0) and how they were read. Only meaningful in a fresh
+    process (:func:`run`); raises what torch raises for an unknown device or
+    a tensor that does not fit."""
     import torch
 
     count = mib * 2**20 // 4

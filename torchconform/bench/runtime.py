@@ -19,6 +19,9 @@ ALL_THREADS = torch.get_num_threads()
 
 
 def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which a container
+    or ``taskset`` narrows), or the machine's count where affinity is not
+    available; at least 1."""
     try:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -68,10 +71,14 @@ def context(target: Target) -> contextlib.AbstractContextManager:
 
 
 def torch_dtype(target: Target) -> torch.dtype:
+    """The torch dtype ``target.dtype`` names (``"float32"`` -> ``torch.float32``);
+    AttributeError for a name torch lacks."""
     return getattr(torch, target.dtype)
 
 
 def synchronize(target: Target) -> None:
+    """Wait until the work queued on ``target``'s device is done (a no-op on
+    CPU and for NumPy), so a timer stopped next measures the work itself."""
     devices.synchronize(target.device)
 
 

@@ -41,6 +41,7 @@ class NetworkCase:
 
     @property
     def spec(self) -> NetworkSpec:
+        """The zoo entry ``spec_name`` names; KeyError when the zoo lacks it."""
         return ZOO[self.spec_name]
 
 
@@ -57,6 +58,13 @@ def network_cases() -> list[NetworkCase]:
 
 @dataclass
 class Step:
+    """One benchmarked step, already warmed up once. ``run()`` does one step
+    and returns when the device is done (a training step returns the loss);
+    ``reset()`` (None for inference) puts back the parameters and optimizer
+    state of before the timed rounds. ``flops``: the step's floating-point
+    operations at this ``batch`` (samples per step); ``module``: the torch
+    module the step runs (None for a NumPy twin)."""
+
     run: Callable[[], Any]
     reset: Callable[[], None] | None
     flops: int

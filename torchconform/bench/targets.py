@@ -40,6 +40,7 @@ class Target:
 
     @property
     def np_dtype(self) -> np.dtype:
+        """``dtype`` as a NumPy dtype; TypeError for a name NumPy lacks."""
         return np.dtype(self.dtype)
 
 

@@ -31,12 +31,19 @@ WARMUP_ROUNDS = 10
 
 @dataclass(frozen=True)
 class Budget:
+    """How long a benchmark may take: ``max_time`` seconds of rounds, at least
+    ``min_rounds`` rounds, and whether warm-up rounds run first
+    (pytest-benchmark's ``--benchmark-max-time``, ``--benchmark-min-rounds``
+    and ``--benchmark-warmup``)."""
+
     max_time: float
     min_rounds: int
     warmup: bool
 
     @classmethod
     def from_config(cls, config) -> "Budget":
+        """The budget pytest-benchmark's options give in a pytest ``config``;
+        ValueError when pytest-benchmark is not loaded (its options are unknown)."""
         return cls(float(config.getoption("benchmark_max_time")), int(config.getoption("benchmark_min_rounds")),
                    bool(config.getoption("benchmark_warmup")))
 

@@ -56,6 +56,10 @@ class CatalogueError(ValueError):
 
 @dataclass(frozen=True)
 class Claim:
+    """One catalogue entry (the fields of ``claims.toml``, see the module
+    docstring), with its seed resolved to the seed's file name and title.
+    Built by :func:`load`, which validates it; all fields are strings."""
+
     id: str
     seed: str          # the seed's file name, e.g. "003_b0491628bec07a89.txt"
     seed_title: str
@@ -90,10 +94,12 @@ class Claim:
 
     @property
     def test_file(self) -> str:
+        """The file part of ``check``: ``"conformance/test_claims_tensors.py"``."""
         return self.check.split("::")[0]
 
     @property
     def test_name(self) -> str:
+        """The test function part of ``check``: ``"test_full_with_int_fill_value_is_int64"``."""
         return self.check.split("::")[-1]
 
 
@@ -155,4 +161,5 @@ def catalogue() -> list[dict]:
 
 
 def by_id() -> dict[str, Claim]:
+    """``{id: Claim}`` of :func:`load`; raises :class:`CatalogueError` as it does."""
     return {c.id: c for c in load()}

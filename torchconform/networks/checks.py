@@ -83,7 +83,7 @@ def check_forward(pair: Pair) -> None:
     cpu = _on_cpu(pair) if pair.x.device.type != "cpu" else None
     out = pair.module(pair.x)
     expected = pair.twin.forward(pair.x_np)
-    oracle.assert_matches(out, expected, kind="forward", op="matmul", scale=pair.twin.output_magnitude(pair.x_np),
+    oracle.assert_matches(out, expected, pair.x.dtype, kind="forward", op="matmul", scale=pair.twin.output_magnitude(pair.x_np),
                           what=f"{pair.spec.name} forward")
     if cpu is not None:
         oracle.assert_device_matches_cpu(out, cpu(pair.x.cpu()), op="matmul", what=f"{pair.spec.name} forward")
@@ -107,7 +107,7 @@ def check_gradients(pair: Pair) -> None:
     assert set(got) == set(want), (
         f"{pair.spec.name}: parameters with a gradient differ: torch {sorted(got)}, twin {sorted(want)}")
     for name, expected in want.items():
-        oracle.assert_matches(got[name], expected, kind="gradient", op="matmul", scale=_normwise(expected),
+        oracle.assert_matches(got[name], expected, pair.x.dtype, kind="gradient", op="matmul", scale=_normwise(expected),
                               what=f"{pair.spec.name} d loss / d {name}")
     if cpu is not None:
         on_cpu = torch_gradients(pair, cpu, "cpu")
@@ -131,12 +131,12 @@ def check_training(pair: Pair, steps: int = STEPS) -> None:
         optimizer.step()
         losses.append(loss.detach())
         want.append(pair.twin.step(pair.x_np, pair.y_np))
-    oracle.assert_matches(torch.stack(losses), np.array(want), kind="gradient", op="matmul",
+    oracle.assert_matches(torch.stack(losses), np.array(want), pair.x.dtype, kind="gradient", op="matmul",
                           scale=np.array(scales) if scales else None,
                           what=f"{pair.spec.name} losses over {steps} {pair.spec.optimizer} steps")
     for name, p in pair.module.named_parameters():
         expected = pair.twin.params[name]
-        oracle.assert_matches(p, expected, kind="gradient", op="matmul", scale=_normwise(expected),
+        oracle.assert_matches(p, expected, pair.x.dtype, kind="gradient", op="matmul", scale=_normwise(expected),
                               what=f"{pair.spec.name} {name} after {steps} {pair.spec.optimizer} steps")
 
 

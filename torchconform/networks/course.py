@@ -45,6 +45,7 @@ class ScaleShift(tw.Block):
         return x * twin.params["w"] + twin.params["b"], x
 
     def magnitude(self, twin, x, mx):
+        """``|x w| + |b|``, the two terms of each output."""
         return self.forward(twin, x)[0], np.abs(x * twin.params["w"]) + np.abs(twin.params["b"])
 
     def backward(self, twin, x, g, grads):

@@ -147,6 +147,7 @@ class FixedHidden(tw.Block):
         return h2.sum(), (c1, z, c2, halvings, h2.shape)
 
     def magnitude(self, twin, x, mx):
+        """The absolute sum of the halved second linear output: the terms of the final sum (a scalar)."""
         out, (_, _, c2, halvings, _) = self.forward(twin, x)
         h2 = self.linear.forward(twin, c2)[0] * 0.5**halvings
         return out, np.abs(h2).sum()
@@ -168,6 +169,7 @@ class Centered(tw.Block):
         return g - g.mean()
 
     def magnitude(self, twin, x, mx):
+        """``mx + mean(mx)``: each output's own term and the mean's."""
         return x - x.mean(), mx + mx.mean()
 
 

@@ -33,12 +33,21 @@ class Block:
     size ``mx`` for the input (see :meth:`NetworkTwin.output_magnitude`)."""
 
     def forward(self, twin: "NetworkTwin", x: np.ndarray):
+        """``(y, cache)``: the block's output for input ``x`` (an array of the
+        twin's dtype, batch first) and what :meth:`backward` needs of this call."""
         raise NotImplementedError
 
     def backward(self, twin: "NetworkTwin", cache, g: np.ndarray, grads: Grads) -> np.ndarray:
+        """The VJP: given the cotangent ``g`` of the output (its shape), adds
+        the parameters' gradients into ``grads`` (by torch parameter name) and
+        returns the input's cotangent (``x``'s shape)."""
         raise NotImplementedError
 
     def magnitude(self, twin: "NetworkTwin", x: np.ndarray, mx: np.ndarray):
+        """``(y, my)``: the output for ``x`` and, per output element, the size
+        of the terms it sums (non-negative, ``y``'s shape), given the sizes
+        ``mx`` (``x``'s shape) behind the input: the error scale a float
+        result's rounding grows with."""
         raise NotImplementedError
 
 
@@ -46,6 +55,7 @@ class Monotone(Block):
     """A block that maps term sizes through itself (ReLU, pooling, reshapes, masks)."""
 
     def magnitude(self, twin, x, mx):
+        """The input's term sizes mapped through the block itself."""
         return self.forward(twin, x)[0], self.forward(twin, mx)[0]
 
 
@@ -65,6 +75,7 @@ class Linear(Block):
         return ref.linear(x, self._w(twin), b), x
 
     def magnitude(self, twin, x, mx):
+        """``|x| |W|.T + |b|``: the terms of each output's dot product."""
         b = twin.params[self.bias] if self.bias else None
         return self.forward(twin, x)[0], ref.linear(np.abs(x), np.abs(self._w(twin)), None if b is None else np.abs(b))
 
@@ -88,6 +99,7 @@ class Conv2d(Block):
         return ref.conv2d(x, p[f"{self.prefix}.weight"], p[f"{self.prefix}.bias"], **self.kwargs), x
 
     def magnitude(self, twin, x, mx):
+        """The convolution of ``|x|`` with ``|W|`` plus ``|b|``: the terms of each output's sum."""
         p = twin.params
         w, b = np.abs(p[f"{self.prefix}.weight"]), np.abs(p[f"{self.prefix}.bias"])
         return self.forward(twin, x)[0], ref.conv2d(np.abs(x), w, b, **self.kwargs)
@@ -120,6 +132,7 @@ class Sigmoid(Block):
         return ref.sigmoid_backward(g, y)
 
     def magnitude(self, twin, x, mx):
+        """``y + mx / 4``."""
         # sigmoid' <= 1/4 scales the input's error; the output rounds on its own size
         y = ref.sigmoid(x)
         return y, y + mx / 4
@@ -136,6 +149,7 @@ class LogSoftmax(Block):
         return ref.log_softmax_backward(g, y, axis=1)
 
     def magnitude(self, twin, x, mx):
+        """``|y| + mx`` plus the row's largest ``mx``."""
         # y_i = x_i - logsumexp(x): an error in x_j moves y_i by at most its own size
         y = ref.log_softmax(x, axis=1)
         return y, np.abs(y) + mx + mx.max(axis=1, keepdims=True)
@@ -211,6 +225,7 @@ class Sequence(Block):
         return g
 
     def magnitude(self, twin, x, mx):
+        """The sizes carried through each block in order."""
         for block in self.blocks:
             x, mx = block.magnitude(twin, x, mx)
         return x, mx
@@ -352,6 +367,8 @@ class DynamicDepth(Block):
         return g
 
     def magnitude(self, twin, x, mx):
+        """The sizes carried through the layer as many times as the latest
+        forward ran it; RuntimeError when no forward ran and the depth is drawn."""
         if self.pinned is None and self.last_depth is None:
             raise RuntimeError("DynamicNet's magnitude pass reuses the latest depth: run a forward pass first")
         for _ in range(self.pinned if self.pinned is not None else self.last_depth):

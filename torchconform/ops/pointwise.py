@@ -56,7 +56,10 @@ UNARY = [
     Op("rsqrt", "torch.rsqrt(x)", "1 / np.sqrt(x)", grad=FD, smooth=_POSITIVE),
     Op("abs", "torch.abs(x)", "np.abs(x)", kinds=("int", "float"), inplace="x.abs_()", out="torch.abs(x, out=out)",
        grad=vjp.elementwise(np.sign), smooth=_AWAY_FROM_ZERO),
-    Op("neg", "torch.neg(x)", "-x", kinds=("int", "float", "complex"), grad=FD),
+    Op("neg", "torch.neg(x)", "-x", kinds=("int", "float", "complex"), grad=FD,
+       deviation=Deviates("complex-neg-keeps-positive-zero-parts",
+                          "np.iscomplexobj(x) & (((x.real == 0) & ~np.signbit(x.real))"
+                          " | ((x.imag == 0) & ~np.signbit(x.imag)))")),
     Op("sign", "torch.sign(x)", "np.sign(x)", kinds=("int", "float"),
        deviation=Deviates("sign-of-nan-is-zero", "np.isnan(x)")),
     Op("square", "torch.square(x)", "np.square(x)", kinds=("int", "float"), grad=FD,
@@ -106,7 +109,7 @@ UNARY = [
        specials=False),
     Op("erfc", "torch.erfc(x)", "scipy.special.erfc(x)", factor="special", inplace="x.erfc_()",
        out="torch.erfc(x, out=out)"),
-    Op("erfinv", "torch.erfinv(x)", "scipy.special.erfinv(x)", factor="special", domain=(-1.0, 1.0)),
+    Op("erfinv", "torch.erfinv(x)", "np.copysign(scipy.special.erfinv(x), x)", factor="special", domain=(-1.0, 1.0)),
     Op("i0", "torch.i0(x)", "ref.i0(x)", factor="special", domain=(-80.0, 80.0)),
     # pi * x is rounded first: an absolute error of about eps, whatever the value (scale 1).
     Op("sinc", "torch.sinc(x)", "np.sinc(x)", factor="special", domain=(-1e4, 1e4), scale="np.ones_like(x)"),
@@ -158,7 +161,7 @@ UNARY = [
     Op("arcsinh", "torch.arcsinh(x)", "np.arcsinh(x)", factor="special"),
     Op("arctanh", "torch.arctanh(x)", "np.arctanh(x)", factor="special"),
     Op("absolute", "torch.absolute(x)", "np.abs(x)", kinds=("int", "float")),
-    Op("negative", "torch.negative(x)", "-x", kinds=("int", "float", "complex")),
+    Op("negative", "torch.negative(x)", "-x", kinds=("int", "float")),
     Op("fix", "torch.fix(x)", "np.trunc(x)", kinds=("int", "float")),
     # Bounds inside every integer dtype (a Python int out of range wraps: python-int-out-of-range-wraps).
     Op("clip", "torch.clip(x, 0, 3)", "np.clip(x, 0, 3)", kinds=("int", "float")),
@@ -187,9 +190,17 @@ _SUBNORMAL_Y = "(np.abs(y) < tiny) & (y != 0)"
 # Divisors for which x / y leaves the finite range: subnormal, or tiny against a large x.
 _QUOTIENT_OVERFLOWS = "((np.abs(y) < tiny) | (np.abs(x / y) > huge)) & (y != 0)"
 _NON_FINITE_COMPLEX_Y = "np.iscomplexobj(y) & ~np.isfinite(y)"
-# Elements where some product of parts leaves the dtype's finite range (inputs that are inf or nan included).
-_COMPLEX_PRODUCT_OVERFLOWS = ("np.iscomplexobj(x) & ~(np.maximum(np.abs(x.real), np.abs(x.imag))"
-                              " * np.maximum(np.abs(y.real), np.abs(y.imag)) <= huge)")
+# ... or a part of the complex sum (difference) that is zero, whose sign comes from alpha * y.
+_COMPLEX_SUM_DEVIATES = _NON_FINITE_COMPLEX_Y + " | (np.iscomplexobj(y) & (((x + y).real == 0) | ((x + y).imag == 0)))"
+_COMPLEX_DIFFERENCE_DEVIATES = (_NON_FINITE_COMPLEX_Y
+                                + " | (np.iscomplexobj(y) & (((x - y).real == 0) | ((x - y).imag == 0)))")
+# Elements where some product of parts leaves the dtype's finite range (inputs that are inf or nan
+# included), or underflows below its normal range (its zero's sign then follows the formula).
+_COMPLEX_PRODUCT_OVERFLOWS = ("np.iscomplexobj(x) & (~(np.maximum(np.abs(x.real), np.abs(x.imag))"
+                              " * np.maximum(np.abs(y.real), np.abs(y.imag)) <= huge)"
+                              + "".join(f" | ((np.abs({p}) < tiny) & ({p} != 0))" for p in
+                                        ("x.real * y.real", "x.imag * y.imag", "x.real * y.imag", "x.imag * y.real"))
+                              + ")")
 # Elements whose exact quotient lies within a rounding of the next integer away from zero.
 _QUOTIENT_ROUNDS_UP_TO_AN_INTEGER = ("(np.round(x / y) != np.trunc(x / y))"
                                      " & (np.abs(x / y - np.round(x / y)) <= eps * np.abs(x / y))")
@@ -197,9 +208,9 @@ _TIES_ARE_KINKS = Smooth(apart=((0, 1),))
 
 BINARY = [
     Op("add", "torch.add(x, y)", "x + y", arity=2, kinds=NUMERIC, inplace="x.add_(y)", out="torch.add(x, y, out=out)",
-       grad=vjp.add, deviation=Deviates("complex-add-scales-other-by-alpha", _NON_FINITE_COMPLEX_Y)),
+       grad=vjp.add, deviation=Deviates("complex-add-scales-other-by-alpha", _COMPLEX_SUM_DEVIATES)),
     Op("sub", "torch.sub(x, y)", "x - y", arity=2, kinds=NUMERIC, inplace="x.sub_(y)", out="torch.sub(x, y, out=out)",
-       grad=vjp.sub, deviation=Deviates("complex-add-scales-other-by-alpha", _NON_FINITE_COMPLEX_Y)),
+       grad=vjp.sub, deviation=Deviates("complex-add-scales-other-by-alpha", _COMPLEX_DIFFERENCE_DEVIATES)),
     # alpha * y is rounded (and can overflow) before the addition: a composite op.
     Op("add_alpha", "torch.add(x, y, alpha=alpha)", "x + alpha * y", arity=2, kinds=NUMERIC, params=_alpha,
        domain=NO_INTERMEDIATE_OVERFLOW, scale="np.abs(x) + np.abs(alpha * y)", inplace="x.add_(y, alpha=alpha)",
@@ -215,15 +226,20 @@ BINARY = [
        grad=vjp.div, smooth=Smooth((Domain(), _NONZERO)),
        deviation=Deviates("complex-division-edge-operands",
                           f"np.iscomplexobj(y) & (({_SUBNORMAL_Y}) | ~np.isfinite(x) | ~np.isfinite(y)"
-                          " | (np.abs(y) > np.sqrt(huge)))")),
+                          " | (np.abs(y) > np.sqrt(huge)) | (np.abs(x) > np.sqrt(huge))"
+                          " | ((x / y).real == 0) | ((x / y).imag == 0))")),
     Op("div_floor", "torch.div(x, y, rounding_mode='floor')", "np.floor_divide(x, y)", arity=2, kinds=REAL,
        domain=_SMALL_INT, nonzero=("y",)),
-    Op("div_trunc", "torch.div(x, y, rounding_mode='trunc')", "np.trunc(x / y)", arity=2, kinds=REAL,
+    Op("div_trunc", "torch.div(x, y, rounding_mode='trunc')", "ref.trunc_divide(x, y)", arity=2, kinds=REAL,
        domain=_SMALL_INT, nonzero=("y",),
-       deviation=Deviates("div-trunc-rounds-the-quotient-first", _QUOTIENT_ROUNDS_UP_TO_AN_INTEGER)),
+       deviation=Deviates("div-trunc-rounds-the-quotient-first", _QUOTIENT_ROUNDS_UP_TO_AN_INTEGER),
+       crash=Deviates("div-trunc-int-min-by-minus-one-crashes", "(x == int_min) & (y == -1) & (int_min < 0)")),
     Op("floor_divide", "x // y", "x // y", arity=2, kinds=REAL, domain=_SMALL_INT, nonzero=("y",)),
     Op("remainder", "torch.remainder(x, y)", "np.remainder(x, y)", arity=2, kinds=REAL, domain=_SMALL_INT,
-       nonzero=("y",), deviation=Deviates("remainder-subnormal-divisor", _QUOTIENT_OVERFLOWS)),
+       nonzero=("y",),
+       deviation=(Deviates("remainder-subnormal-divisor", _QUOTIENT_OVERFLOWS),
+                  Deviates("remainder-zero-takes-the-dividend-sign",
+                           "(np.remainder(x, y) == 0) & (np.signbit(x) != np.signbit(y)) & (x.dtype.kind == 'f')"))),
     Op("fmod", "torch.fmod(x, y)", "np.fmod(x, y)", arity=2, kinds=REAL, domain=_SMALL_INT, nonzero=("y",),
        deviation=Deviates("fmod-subnormal-divisor", _QUOTIENT_OVERFLOWS)),
     Op("pow", "torch.pow(x, y)", "np.power(x, y)", arity=2, factor="pow", domain=(-8, 8),
@@ -263,8 +279,6 @@ BINARY = [
        out_dtype="double", domain=(-8, 8), factor="pow"),
     Op("true_divide", "torch.true_divide(x, y)", "np.true_divide(x, y)", arity=2, kinds=REAL, out_dtype="float",
        nonzero=("y",)),
-    Op("gcd", "torch.gcd(x, y)", "np.gcd(x, y)", arity=2, kinds=("int",), domain=_SMALL_INT, inplace="x.gcd_(y)"),
-    Op("lcm", "torch.lcm(x, y)", "np.lcm(x, y)", arity=2, kinds=("int",), domain=(-100, 100)),
     Op("fmin", "torch.fmin(x, y)", "np.fmin(x, y)", arity=2, kinds=REAL),
     Op("isclose", "torch.isclose(x, y, equal_nan=equal_nan)", "np.isclose(x, y, equal_nan=equal_nan)", arity=2,
        kinds=REAL, out_dtype="bool", domain=(-1e3, 1e3),
@@ -302,7 +316,6 @@ BINARY = [
     # NaN propagates, as through every activation (IEEE-style; see ref.relu).
     Op("threshold", "torch.threshold(x, 0.5, -1.0)", "np.where(np.isnan(x) | (x > 0.5), x, -1.0)"),
     Op("hardshrink", "torch.hardshrink(x, 0.5)", "np.where(np.isnan(x) | (np.abs(x) > 0.5), x, 0.0)"),
-    Op("isin", "torch.isin(x, y)", "np.isin(x, y)", arity=2, kinds=("int", "float"), out_dtype="bool"),
 ]
 
 TERNARY = [

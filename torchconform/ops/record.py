@@ -86,7 +86,8 @@ class Op:
     torch / numpy: expressions (source text) over ``x``, ``y``, ``z`` and params.
     arity: number of tensor inputs (1 to 3).
     kinds: dtype kinds the op is checked on (bool, int, float, complex).
-    domain: inclusive bounds of drawn values (all inputs), None for anything.
+    domain: inclusive bounds of drawn float values (all inputs), None for anything; integers
+      always span their dtype's range (integer arithmetic wraps alike in torch and NumPy).
     specials: draw nan/inf/-0.0/subnormals/extremes.
     nonzero: names of inputs drawn without 0 (integer division by zero raises in torch).
       Float inputs still meet 0: float division by zero is defined (inf/nan).
@@ -106,7 +107,11 @@ class Op:
     nonempty: inputs need at least one element in every dim (reductions that have no identity).
     min_dims: fewest dims of a drawn input (a reduction that requires a dim needs one; NumPy
       has no axis 0 on a 0-d array).
-    deviation: the row's known deviation (:class:`Deviates`), if any.
+    deviation: the row's known deviation (:class:`Deviates`), or a tuple of them, if any.
+    crash: inputs on which torch kills the process (SIGFPE), as a :class:`Deviates`: a case
+      holding one is not run at all, and the report names the deviation.
+    clustered: float inputs are often a large offset plus a small spread (see
+      :func:`torchconform.strategies.tensors`), where cancellation shows.
     dtypes: names of the only dtypes torch implements the op for, when that is
       narrower than its kinds and documented (quantile: float32 and float64); None for all.
 
@@ -136,7 +141,9 @@ class Op:
     returns_index: bool = False
     nonempty: bool = False
     min_dims: int = 0
-    deviation: Deviates | None = None
+    deviation: Deviates | tuple[Deviates, ...] | None = None
+    crash: Deviates | None = None
+    clustered: bool = False
     dtypes: tuple[str, ...] | None = None
     _code: dict = field(init=False, compare=False, repr=False)
 
@@ -144,7 +151,8 @@ class Op:
         self._validate()
         object.__setattr__(self, "_code", {})
         sources = {"torch": self.torch, "numpy": self.numpy, "inplace": self.inplace, "out": self.out,
-                   "scale": self.scale, "deviation": self.deviation and self.deviation.where}
+                   "scale": self.scale, **{f"deviation:{d.id}": d.where for d in self.deviations},
+                   **({f"deviation:{self.crash.id}": self.crash.where} if self.crash else {})}
         for which, source in sources.items():
             if source is not None:
                 self._code[which] = compile(source, f"<op {self.name}:{which}>", "eval")
@@ -173,8 +181,10 @@ class Op:
             raise bad("smooth/derivatives given for a row without a gradient (grad=None)")
         if self.derivatives is not None and self.arity != 1:
             raise bad("derivatives are closed forms of unary rows only")
-        if self.deviation is not None and not isinstance(self.deviation, Deviates):
-            raise bad(f"deviation={self.deviation!r} must be a Deviates(id, where)")
+        if self.deviation is not None and not all(isinstance(d, Deviates) for d in self.deviations):
+            raise bad(f"deviation={self.deviation!r} must be a Deviates(id, where) or a tuple of them")
+        if self.crash is not None and not isinstance(self.crash, Deviates):
+            raise bad(f"crash={self.crash!r} must be a Deviates(id, where)")
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
@@ -205,25 +215,36 @@ class Op:
         with np.errstate(all="ignore"):
             return eval(self._code["numpy"], {"np": np, "math": math, "scipy": scipy, "ref": forward}, {**names, **params})
 
-    def deviating(self, arrays, dtype_name: str, tiny: float, eps: float = 0.0, huge: float = math.inf,
-                  **params) -> np.ndarray | None:
-        """Boolean mask (broadcastable to the result) of the elements covered by
-        the row's deviation, or ``None`` for a row without one; ``tiny``,
-        ``eps`` and ``huge`` are the tested dtype's limits (see :class:`Deviates`)."""
+    @property
+    def deviations(self) -> tuple[Deviates, ...]:
+        """The row's deviations, however many (``deviation`` as a tuple)."""
         if self.deviation is None:
-            return None
-        names = dict(zip(_INPUTS, arrays))
-        with np.errstate(all="ignore"):
-            return eval(self._code["deviation"], {"np": np},
-                        {**names, **params, "dtype": dtype_name, "tiny": tiny, "eps": eps, "huge": huge})
+            return ()
+        return (self.deviation,) if isinstance(self.deviation, Deviates) else tuple(self.deviation)
 
-    def error_scale(self, *arrays: np.ndarray, **params) -> np.ndarray | None:
+    def deviating(self, arrays, dtype_name: str, tiny: float, eps: float = 0.0, huge: float = math.inf,
+                  int_min: int = 0, *, only: tuple[Deviates, ...] | None = None,
+                  **params) -> dict[str, np.ndarray]:
+        """Boolean mask (broadcastable to the result) of the elements each of
+        the row's deviations (or those in ``only``) covers, by deviation id;
+        ``tiny``, ``eps``, ``huge`` and ``int_min`` (the most negative value
+        of an integer dtype, else 0) are the tested dtype's limits (see
+        :class:`Deviates`)."""
+        scope = {**dict(zip(_INPUTS, arrays)), **params, "dtype": dtype_name, "tiny": tiny, "eps": eps,
+                 "huge": huge, "int_min": int_min}
+        with np.errstate(all="ignore"):
+            return {d.id: np.asarray(eval(self._code[f"deviation:{d.id}"], {"np": np}, scope))
+                    for d in (self.deviations if only is None else only)}
+
+    def error_scale(self, *arrays: np.ndarray, eps: float = 0.0, **params) -> np.ndarray | None:
         """The size of the op's terms at ``arrays`` (float64, broadcast to the
-        result) from the ``scale`` expression, or ``None`` when the result's
-        own magnitude is the scale (see :mod:`torchconform.tolerances`)."""
+        result) from the ``scale`` expression (which may use the dtype's
+        machine epsilon ``eps`` and :mod:`references.forward` as ``ref``), or
+        ``None`` when the result's own magnitude is the scale (see
+        :mod:`torchconform.tolerances`)."""
         if self.scale is None:
             return None
         names = dict(zip(_INPUTS, arrays))
         with np.errstate(all="ignore"):
             return eval(self._code["scale"], {"np": np, "math": math, "scipy": scipy, "ref": forward},
-                        {**names, **params})
+                        {**names, **params, "eps": eps})

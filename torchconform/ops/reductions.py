@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from torchconform.ops.gradient import FINITE_DIFFERENCES as FD, Domain, Smooth
 from torchconform.ops.pointwise import NO_INTERMEDIATE_OVERFLOW
-from torchconform.ops.record import ALL, REAL, Op
+from torchconform.ops.record import ALL, REAL, Deviates, Op
 from torchconform.references import vjp
 
 
@@ -53,7 +53,13 @@ REDUCTIONS = [
     Op("prod", "torch.prod(x) if dim is None else torch.prod(x, dim=dim, keepdim=keepdim)",
        "np.prod(x, dtype=np.int64 if x.dtype.kind in 'biu' else None, axis=dim, keepdims=keepdim and dim is not None)",
        kinds=("int", "float"), domain=(-2, 2), params=dim_params, out_dtype="accumulate", factor="prod",
-       grad=FD, smooth=Smooth((Domain((-2.0, 2.0)),)), nan_propagating=True),
+       grad=FD, smooth=Smooth((Domain((-2.0, 2.0)),)), nan_propagating=True,
+       # A slice holding a zero whose other factors could carry a running product past the largest
+       # finite value (no order can overflow when the product of max(|x|, 1) stays finite).
+       deviation=Deviates("prod-running-overflow-before-zero",
+                          "np.any(x == 0, axis=dim, keepdims=keepdim and dim is not None)"
+                          " & (np.prod(np.maximum(np.abs(x), 1.0), axis=dim, keepdims=keepdim and dim is not None)"
+                          " > huge)")),
     Op("amax", "torch.amax(x) if dim is None else torch.amax(x, dim=dim, keepdim=keepdim)",
        "np.max(x, axis=dim, keepdims=keepdim and dim is not None)", kinds=REAL, params=dim_params, nonempty=True,
        grad=vjp.amax, smooth=_DISTINCT, nan_propagating=True),
@@ -78,18 +84,17 @@ REDUCTIONS = [
     Op("argmin", "torch.argmin(x, dim=dim, keepdim=keepdim)",
        "np.argmin(x, axis=dim, keepdims=keepdim)", kinds=REAL,
        params=dim_params, nonempty=True, out_dtype="long", returns_index=True),
+    # Two-pass (mean first) in float64 on data shifted by its first element: the reference.
     Op("var", "torch.var(x, dim=dim, correction=correction, keepdim=keepdim)",
-       "np.var(x, axis=dim, ddof=correction, keepdims=keepdim)", params=_std_params,
-       specials=False, domain=(-1e3, 1e3), factor="var",
-       scale="np.mean(np.square(x - np.mean(x)), axis=dim, keepdims=keepdim)"
-             " + np.mean(np.abs(x), axis=dim, keepdims=keepdim) ** 2",
+       "ref.variance(x, dim, correction, keepdim)", params=_std_params,
+       specials=False, domain=(-1e3, 1e3), factor="var", clustered=True,
+       scale="ref.variance_error_scale(x, dim, correction, keepdim, eps)",
        grad=FD, smooth=Smooth(min_side=2, valid=lambda out: bool(np.all(np.isfinite(out)))), nan_propagating=True),
     # Central differences need the spread well above their step.
     Op("std", "torch.std(x, dim=dim, correction=correction, keepdim=keepdim)",
-       "np.std(x, axis=dim, ddof=correction, keepdims=keepdim)", params=_std_params,
-       specials=False, domain=(-1e3, 1e3), factor="std",
-       scale="np.mean(np.abs(x), axis=dim, keepdims=keepdim) ** 2"
-             " / np.maximum(np.std(x, axis=dim, ddof=correction, keepdims=keepdim), 1e-300)",
+       "ref.standard_deviation(x, dim, correction, keepdim)", params=_std_params,
+       specials=False, domain=(-1e3, 1e3), factor="std", clustered=True,
+       scale="ref.std_error_scale(x, dim, correction, keepdim, eps)",
        grad=FD, smooth=Smooth(distinct=True, min_side=2,
                               valid=lambda out: bool(np.all(np.isfinite(out)) and np.all(out > 0.1))),
        nan_propagating=True),

@@ -72,6 +72,8 @@ def _exact(values):
 
 
 def sigmoid(x):
+    """The logistic sigmoid (:func:`sigmoid_derivatives`); the term sizes are
+    the derivatives with every term made positive."""
     s, st, st2, st3 = sigmoid_derivatives(x)
     return [s, st, st2, st3], [s, st, st, st * (1 + 6 * st)]
 
@@ -169,6 +171,7 @@ def elu(x, alpha=1.0, scale=1.0):
 
 
 def selu(x):
+    """SELU: :func:`elu` with the constants :data:`SELU_ALPHA` and :data:`SELU_SCALE`."""
     return elu(x, SELU_ALPHA, SELU_SCALE)
 
 

@@ -188,7 +188,8 @@ def scatter_reduce(x, dim, index, src, reduce, include_self):
     combine = {"sum": np.sum, "prod": np.prod, "mean": np.mean, "amax": np.max, "amin": np.min}[reduce]
     for target, values in gathered.items():
         values = ([x[target]] if include_self else []) + values
-        value = combine(np.array(values, dtype=x.dtype if x.dtype.kind in "fc" else np.float64))
+        exact = x.dtype.kind in "fc" or reduce != "mean"  # integer sums and products wrap, as in torch
+        value = combine(np.array(values, dtype=x.dtype if exact else np.float64))
         if x.dtype.kind not in "fc" and reduce == "mean":
             value = np.floor(value)
         out[target] = value
@@ -271,3 +272,62 @@ def fill_diagonal(a, value):
     out = np.array(a, copy=True)
     np.fill_diagonal(out, value)
     return out
+
+
+def trunc_divide(x, y):
+    """Quotient rounded towards zero: exact for integers (``x / y`` in
+    float64 loses digits beyond 2**53), ``trunc(x / y)`` for floats."""
+    if x.dtype.kind in "biu" and np.asarray(y).dtype.kind in "biu":
+        floor = x // y
+        return np.where((floor < 0) & (floor * y != x), floor + 1, floor)
+    return np.trunc(x / y)
+
+
+def _spread(x, dim, correction, keepdim):
+    """Per slice: the sum of squared deviations from the mean (two-pass), the
+    sum of squares, and the divisor ``max(n - correction, 1)``."""
+    deviations = x - np.mean(x, axis=dim, keepdims=True)
+    squares = np.sum(np.square(deviations), axis=dim, keepdims=keepdim)
+    total = np.sum(np.square(x), axis=dim, keepdims=keepdim)
+    count = x.size if dim is None else x.shape[dim]
+    return squares, total, max(count - correction, 1)
+
+
+def variance_error_scale(x, dim, correction, keepdim, eps):
+    """Size of the rounding error of a variance computed in a dtype with
+    machine epsilon ``eps`` by a stable algorithm (two-pass or Welford):
+    first order ``sqrt(S * sum(x**2)) / (n - correction)``, the variance times
+    its condition number ``sqrt(sum(x**2) / S)`` (Chan, Golub and LeVeque,
+    "Algorithms for computing the sample variance", 1983), plus the rounded
+    mean's second-order term ``eps * sum(x**2) / (n - correction)``, which is
+    what is left for a constant slice (S = 0)."""
+    squares, total, divisor = _spread(x, dim, correction, keepdim)
+    return (np.sqrt(squares * total) + eps * total) / divisor
+
+
+def std_error_scale(x, dim, correction, keepdim, eps):
+    """The variance's error scale carried through the square root: an error
+    ``e`` in the variance moves the root by at most ``e / (std + sqrt(e))``,
+    so a constant slice's std must be 0 within a few ULPs of its value."""
+    squares, _, divisor = _spread(x, dim, correction, keepdim)
+    scale = variance_error_scale(x, dim, correction, keepdim, eps)
+    return scale / (np.sqrt(squares / divisor) + np.sqrt(eps * scale))
+
+
+def _shifted(x, dim):
+    """``x`` less the first element of its slice: the same variance, and a
+    constant slice becomes exact zeros (a rounded mean would leave a tiny
+    positive spread, and S / 0 would be inf where it is 0 / 0 = nan)."""
+    if x.size == 0:
+        return x
+    first = x.reshape(-1)[0] if dim is None else np.take(x, [0], axis=dim)
+    return x - first
+
+
+def variance(x, dim, correction, keepdim):
+    """Two-pass variance in float64 of the shifted data (see :func:`_shifted`)."""
+    return np.var(_shifted(x, dim), axis=dim, ddof=correction, keepdims=keepdim)
+
+
+def standard_deviation(x, dim, correction, keepdim):
+    return np.sqrt(variance(x, dim, correction, keepdim))

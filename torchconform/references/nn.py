@@ -395,7 +395,8 @@ def nll_loss(logp, target, weight=None, ignore_index=-100, reduction="mean"):
     safe = np.where(keep, t, 0)
     w = (np.ones(c, logp.dtype) if weight is None else weight)[safe] * keep
     picked = moved[np.arange(t.size), safe]
-    values = -w * picked
+    # An ignored target contributes a plain 0 (not -0 * picked, whose sign would follow picked).
+    values = np.where(keep, -w * picked, 0.0)
     grad = np.zeros_like(moved)
     if reduction == "none":
         loss, d = values.reshape(target.shape), np.ones(t.size, logp.dtype)

@@ -40,6 +40,10 @@ class _Rule:
             self.update(p, np.asarray(g, dtype=p.dtype), s, fresh)
 
     def update(self, p: np.ndarray, g: np.ndarray, s: dict, fresh: bool) -> None:
+        """One step of the rule on parameter ``p`` (updated in place) with its
+        gradient ``g`` (same shape and dtype, already negated for ``maximize``)
+        and its state ``s`` (``s["t"]``: this step's number, from 1); ``fresh``
+        on the parameter's first step, when the rule sets up its state."""
         raise NotImplementedError
 
 
@@ -221,6 +225,7 @@ class NAdam(_Rule):
     maximize: bool = False
 
     def mu(self, t: int) -> float:
+        """The momentum schedule ``mu_t`` at step ``t`` (from 1)."""
         return self.betas[0] * (1 - 0.5 * 0.96 ** (t * self.momentum_decay))
 
     def update(self, p, g, s, fresh):

@@ -161,12 +161,14 @@ class ReduceLROnPlateau:
         self.best = math.inf if self.mode == "min" else -math.inf
 
     def improves(self, metric: float) -> bool:
+        """Whether ``metric`` beats the best so far by the threshold."""
         sign = 1 if self.mode == "min" else -1
         if self.threshold_mode == "rel":
             return sign * metric < sign * self.best * (1 - sign * self.threshold)
         return sign * metric < sign * self.best - self.threshold
 
     def step(self, metric: float) -> list[float]:
+        """Ends an epoch whose metric was ``metric``; returns every group's rate after it."""
         if self.improves(metric):
             self.best, self.bad = metric, 0
         else:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Callable
 
 from torchconform.report import compare, merge
 from torchconform.report.pages import CONFORMANCE_JSON, PARTS, Site
@@ -29,6 +30,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{PROG}: error: {message} (see --help)\n")
 
 
+def _report_errors(prog: str, build: Callable[[], list[Path]]) -> int:
+    """Runs ``build``: 0 after a line for each page it wrote, or 1 after one
+    line on stderr when it raises ReportError."""
+    try:
+        written = build()
+    except ReportError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
+    return 0
+
+
 def _merge(argv: list[str]) -> int:
     parser = _Parser(prog=f"{PROG} merge",
                      description="Merge the conformance results of shards or machines into one result and page.")
@@ -37,7 +51,8 @@ def _merge(argv: list[str]) -> int:
                         help="merged result to write; the pages are built beside it when it is named "
                              f"{CONFORMANCE_JSON} (default: reports/{CONFORMANCE_JSON})")
     args = parser.parse_args(argv)
-    try:
+
+    def build() -> list[Path]:
         if args.out.resolve() in {p.resolve() for p in args.runs}:
             raise ReportError(f"--out {args.out} is one of the inputs: write the merge elsewhere")
         if args.out.is_dir():
@@ -49,13 +64,9 @@ def _merge(argv: list[str]) -> int:
             raise ReportError(f"cannot write {args.out}: {exc.strerror or exc}") from None
         print(f"wrote {args.out}: {len(merged['records'])} cases from {len(args.runs)} runs"
               + (f" (partial: {'; '.join(merged['run']['partial_reasons'])})" if merged["run"]["partial"] else ""))
-        written = Site(args.out.parent, only="conformance").build() if args.out.name == CONFORMANCE_JSON else []
-    except ReportError as exc:
-        print(f"{PROG} merge: error: {exc}", file=sys.stderr)
-        return 1
-    for path in written:
-        print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
-    return 0
+        return Site(args.out.parent, only="conformance").build() if args.out.name == CONFORMANCE_JSON else []
+
+    return _report_errors(f"{PROG} merge", build)
 
 
 def _compare(argv: list[str]) -> int:
@@ -69,16 +80,15 @@ def _compare(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, default=Path("reports") / "compare.html", metavar="FILE",
                         help="page to write (default: reports/compare.html)")
     args = parser.parse_args(argv)
-    try:
-        path = compare.write_page(compare.load_runs(args.runs, args.label), args.out)
-    except ReportError as exc:
-        print(f"{PROG} compare: error: {exc}", file=sys.stderr)
-        return 1
-    print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
-    return 0
+    return _report_errors(f"{PROG} compare",
+                          lambda: [compare.write_page(compare.load_runs(args.runs, args.label), args.out)])
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``): build the
+    pages, or ``merge`` / ``compare`` runs. Returns the exit status: 0 done,
+    1 a result file could not be used (one line on stderr), 2 a bad command
+    line (raised as argparse's ``SystemExit(2)``, after one line on stderr)."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["merge"]:
         return _merge(argv[1:])
@@ -94,14 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=PARTS, default=None,
                         help="build only this page (and the index); its JSON must exist")
     args = parser.parse_args(argv)
-    try:
-        written = Site(args.reports, args.baseline, args.only).build()
-    except ReportError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 1
-    for path in written:
-        print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
-    return 0
+    return _report_errors(PROG, lambda: Site(args.reports, args.baseline, args.only).build())
 
 
 if __name__ == "__main__":

@@ -142,6 +142,15 @@ def bars_against_ceiling(name: str, title: str, labels: Sequence[str], values: S
         return to_svg(fig, name)
 
 
+#: Beyond this a dot plot's symlog axis overflows; such an error (a max_ulp near
+#: float64's largest value) is drawn at the right edge with the infinite ones.
+_DOT_SCALE_LIMIT = 1e200
+
+
+def _on_scale(value: float | None) -> bool:
+    return value is not None and math.isfinite(value) and abs(value) < _DOT_SCALE_LIMIT
+
+
 def dots(name: str, title: str, rows: Sequence[str], series: dict[str, Sequence[float | None]],
          xlabel: str) -> str:
     """A dot plot: one row per label, one dot per series (e.g. dtype), symlog x."""
@@ -149,11 +158,11 @@ def dots(name: str, title: str, rows: Sequence[str], series: dict[str, Sequence[
         fig = _figure(5.6, 0.9 + 0.22 * len(rows))
         ax = fig.add_subplot()
         labels = list(series)
-        finite = [v for vs in series.values() for v in vs if v is not None and math.isfinite(v)]
+        finite = [v for vs in series.values() for v in vs if _on_scale(v)]
         cap = max([1.0, *finite]) * 4
         for label, vs in series.items():
-            finite_points = [(v, i) for i, v in enumerate(vs) if v is not None and math.isfinite(v)]
-            infinite_rows = [i for i, v in enumerate(vs) if v is not None and not math.isfinite(v)]
+            finite_points = [(v, i) for i, v in enumerate(vs) if _on_scale(v)]
+            infinite_rows = [i for i, v in enumerate(vs) if v is not None and not _on_scale(v)]
             if finite_points:
                 ax.scatter([p[0] for p in finite_points], [p[1] for p in finite_points], s=14, label=label,
                            color=colour(label, labels), zorder=3)

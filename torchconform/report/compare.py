@@ -67,6 +67,7 @@ class Run:
 
     @property
     def torch(self) -> dict[str, Any]:
+        """The run's ``environment.torch`` (version, build, CUDA); empty when not recorded."""
         return self.doc["environment"].get("torch") or {}
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from torchconform import environment
 from torchconform import coveragefield as coverage
+from torchconform.deviations import release_of
 from torchconform.report import charts
 from torchconform.resultsfile import OUTCOMES, as_float
 
@@ -21,6 +22,7 @@ DTYPE_ORDER = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "b
 STATUSES = {
     "fail": ("✗", "fails"),
     "xpass": ("!", "passes unexpectedly"),
+    "resolved": ("↑", "resolved on this torch"),
     "deviation": ("≈", "known deviation"),
     "pass": ("✓", "conforms"),
     "skip": ("–", "skipped"),
@@ -33,7 +35,7 @@ def status(record: dict[str, Any]) -> str:
     outcome = record["outcome"]
     if outcome in ("failed", "error"):
         return "fail"
-    return {"xpassed": "xpass", "xfailed": "deviation", "passed": "pass"}.get(outcome, "skip")
+    return {"xpassed": "xpass", "resolved": "resolved", "xfailed": "deviation", "passed": "pass"}.get(outcome, "skip")
 
 
 def slug(*parts: str) -> str:
@@ -121,7 +123,7 @@ def _ulp_table(records: list[dict[str, Any]]) -> dict[str, Any]:
     chart = charts.dots(
         "ulp", "Ops with a nonzero error: largest error per dtype", [f"{a}: {o}" for a, o in inexact],
         {d: [worst[k].get(d) or None for k in inexact] for d in dtypes},
-        "error in ULPs of the dtype (symlog scale; ▶ at the right edge: inf)",
+        "error in ULPs of the dtype (symlog scale; ▶ at the right edge: inf, or beyond 1e200)",
     ) if inexact else None
     return {"rows": rows, "dtypes": dtypes, "chart": chart, "exact": len(keys) - len(inexact)}
 
@@ -143,9 +145,33 @@ def _deviations(doc: dict[str, Any], records: list[dict[str, Any]]) -> list[dict
         cases = [r for r in records if r.get("deviation") == dev.get("id")]
         holds = sum(1 for r in cases if r["outcome"] == "xfailed")
         fixed = sum(1 for r in cases if r["outcome"] in ("xpassed", "failed"))
-        out.append({**dev, "holds": holds, "fixed": fixed, "unused": dev.get("id") in unused,
-                    "anchor": slug("deviation", dev.get("id", ""))})
+        resolved = sum(1 for r in cases if r["outcome"] == "resolved")
+        out.append({**dev, "holds": holds, "fixed": fixed, "resolved": resolved, "unused": dev.get("id") in unused,
+                    "observed_on": dev.get("observed_on") or [], "anchor": slug("deviation", dev.get("id", ""))})
     return out
+
+
+def torch_release(doc: dict[str, Any]) -> str:
+    """The torch release a result file was run on ("2.13.0" for 2.13.0+cpu)."""
+    return release_of((doc["environment"].get("torch") or {}).get("version") or "?")
+
+
+def changed_since(records: list[dict[str, Any]], reference: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """The reference record of each case that fails or errors now but passed
+    in the reference run (a likely regression of the torch under test), by node id."""
+    if reference is None:
+        return {}
+    before = {r["nodeid"]: r for r in reference["records"]}
+    return {r["nodeid"]: before[r["nodeid"]] for r in records
+            if status(r) == "fail" and before.get(r["nodeid"], {}).get("outcome") == "passed"}
+
+
+def _comparison(reference: dict[str, Any] | None, changed: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    if reference is None:
+        return None
+    return {"release": torch_release(reference), "torch": (reference["environment"].get("torch") or {}).get("version"),
+            "finished": reference["run"].get("finished", ""), "count": len(changed),
+            "label": f"changed since {torch_release(reference)}"}
 
 
 #: Facts a record may lack (a passing case has no message); pages see them as None.
@@ -153,7 +179,7 @@ OPTIONAL = ("reason", "message", "tolerance", "max_ulp", "repro", "observed", "e
             "falsifying_examples", "reproduce_failure", "traceback", "hypothesis")
 
 
-def _case_view(r: dict[str, Any], anchor: str | None) -> dict[str, Any]:
+def _case_view(r: dict[str, Any], anchor: str | None, before: dict[str, Any] | None = None) -> dict[str, Any]:
     hyp = r.get("hypothesis") or {}
     return {
         **dict.fromkeys(OPTIONAL),
@@ -164,12 +190,15 @@ def _case_view(r: dict[str, Any], anchor: str | None) -> dict[str, Any]:
         "ulp": format_ulp(r.get("max_ulp")),
         "examples": hyp.get("examples"),
         "first_line": (r.get("reason") or r.get("message") or "").strip().split("\n")[0][:200],
+        "before": before,
     }
 
 
-def build(doc: dict[str, Any]) -> dict[str, Any]:
-    """The conformance page's context: run, totals, matrix, failures,
-    deviations, errors per op and dtype, skips and every case by op."""
+def build(doc: dict[str, Any], reference: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The conformance page's context: run, totals, matrix, failures (those
+    that passed in the ``reference`` run labelled "changed since" its torch),
+    deviations and those resolved on this torch, errors per op and dtype,
+    skips and every case by op."""
     records = doc["records"]
     for r in records:  # records from older or hand-made files may lack fields
         r.setdefault("area", "other")
@@ -179,6 +208,7 @@ def build(doc: dict[str, Any]) -> dict[str, Any]:
         r.setdefault("device", "n/a")
     problems = [r for r in records if status(r) in ("fail", "xpass")]
     anchors = {r["nodeid"]: f"case-{i + 1}" for i, r in enumerate(problems)}
+    changed = changed_since(records, reference)
     totals = Counter(r["outcome"] for r in records)
     devices = sorted({r["device"] for r in records}, key=_device_key)
     per_device = [{"device": d, "counts": [sum(1 for r in records if r["device"] == d and r["outcome"] == o)
@@ -193,7 +223,7 @@ def build(doc: dict[str, Any]) -> dict[str, Any]:
     } for (a, o), cases in sorted(by_op.items())]
     env = doc["environment"]
     return {
-        "run": {**doc["run"], "duration": _duration(doc["run"])},
+        "run": {"calibrated_torch": None, **doc["run"], "duration": _duration(doc["run"])},
         "environment": {"summary": environment.summary(env), "rows": environment.rows(env)},
         "outcomes": OUTCOMES,
         "totals": [(o, totals.get(o, 0)) for o in OUTCOMES],
@@ -201,7 +231,12 @@ def build(doc: dict[str, Any]) -> dict[str, Any]:
         "per_device": per_device,
         "statuses": STATUSES,
         "matrix": _matrix(records, anchors),
-        "failures": [_case_view(r, anchors[r["nodeid"]]) for r in problems],
+        "failures": [_case_view(r, anchors[r["nodeid"]], changed.get(r["nodeid"])) for r in problems],
+        "torch_release": torch_release(doc),
+        "reference": _comparison(reference, changed),
+        "changed": [_case_view(r, anchors[r["nodeid"]], changed[r["nodeid"]]) for r in problems
+                    if r["nodeid"] in changed],
+        "resolved": [_case_view(r, None) for r in records if r["outcome"] == "resolved"],
         "deviations": _deviations(doc, records),
         "ulp": _ulp_table(records),
         "skips": skips.most_common(),
@@ -211,9 +246,10 @@ def build(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def summary(doc: dict[str, Any]) -> dict[str, Any]:
+def summary(doc: dict[str, Any], reference: dict[str, Any] | None = None) -> dict[str, Any]:
     """The few numbers the index shows."""
     records = doc["records"]
+    changed = changed_since(records, reference)
     totals = Counter(r["outcome"] for r in records)
     ran = sum(totals[o] for o in OUTCOMES if o != "skipped")
     devices = {r.get("device", "n/a") for r in records} - {"n/a"}
@@ -223,7 +259,10 @@ def summary(doc: dict[str, Any]) -> dict[str, Any]:
         "ran": ran,
         "totals": [(o, totals.get(o, 0)) for o in OUTCOMES],
         "problems": totals["failed"] + totals["error"] + totals["xpassed"],
-        "conforming": f"{100 * (totals['passed'] + totals['xfailed']) / ran:.1f}%" if ran else "n/a",
+        "conforming": f"{100 * (totals['passed'] + totals['xfailed'] + totals['resolved']) / ran:.1f}%"
+                      if ran else "n/a",
+        "reference": _comparison(reference, changed),
+        "resolved": sorted({r.get("deviation") or r["nodeid"] for r in records if r["outcome"] == "resolved"}),
         "partial": doc["run"].get("partial", False),
         "partial_reasons": doc["run"].get("partial_reasons", []),
         "finished": doc["run"].get("finished", ""),

@@ -15,6 +15,9 @@ What may be merged:
   there) are machines; a case both ran keeps the worse outcome, and the
   record lists each run's outcome under ``"per_run"`` when they differ.
 
+The API coverage fields (:mod:`torchconform.coveragefield`) merge by set
+union, so two shards give the coverage of the unsharded run.
+
 Missing shards are allowed and make the merged run partial, naming them.
 Every refusal is a :class:`~torchconform.resultsfile.ReportError` with a
 one-line message, raised before anything is written.
@@ -26,7 +29,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from torchconform import environment
+from torchconform import coveragefield, environment
 from torchconform.resultsfile import ReportError, load_conformance
 
 #: Outcomes from worst to best, for the case two machines both ran.
@@ -41,6 +44,7 @@ def release(doc: dict[str, Any]) -> str:
 
 
 def shard_label(run: dict[str, Any]) -> str:
+    """What part of a run a result's ``run`` object holds: ``"shard 2/3"`` or ``"a whole run"``."""
     shard = run.get("shard")
     return f"shard {shard['index']}/{shard['count']}" if shard else "a whole run"
 
@@ -106,6 +110,19 @@ def _check_parts(runs: list[tuple[Path, dict[str, Any]]]) -> list[str]:
     return missing
 
 
+def _check_coverage(runs: list[tuple[Path, dict[str, Any]]]) -> None:
+    for path, doc in runs:
+        field = doc.get("coverage")
+        if field is None:
+            continue
+        if not isinstance(field, dict) or field.get("schema") != coveragefield.SCHEMA:
+            found = field.get("schema") if isinstance(field, dict) else type(field).__name__
+            raise ReportError(f"{path}: coverage format {found!r} is not the supported {coveragefield.SCHEMA!r}")
+        if not isinstance(field.get("api"), dict) \
+                or not all(isinstance(field.get(k), list) for k in ("called", "checked")):
+            raise ReportError(f"{path}: corrupt conformance result: \"coverage\" lacks its api, called or checked")
+
+
 def _severity(outcome: str) -> int:
     # An outcome this module does not know (a newer schema's) ranks with "passed".
     return _SEVERITY.index(outcome if outcome in _SEVERITY else "passed")
@@ -137,6 +154,7 @@ def merge(paths: list[Path]) -> dict[str, Any]:
             raise ReportError(f"{paths[i]} is given twice")
     runs = [(Path(p), load_conformance(Path(p))) for p in paths]
     _check_compatible(runs)
+    _check_coverage(runs)
     missing = _check_parts(runs)
 
     by_case: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
@@ -189,4 +207,5 @@ def merge(paths: list[Path]) -> dict[str, Any]:
         "deviations": deviations,
         "totals": dict(totals),
         "records": records,
+        "coverage": coveragefield.merge(*(doc.get("coverage") for doc in docs)),
     }

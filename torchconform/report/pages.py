@@ -15,6 +15,8 @@ from torchconform.resultsfile import ReportError, atomic_write_text, load_bench,
 CONFORMANCE_JSON = "conformance.json"
 BENCH_JSON = "bench.json"
 REFERENCE_BENCH = Path("reference") / "bench.json"
+#: The calibrated release's conformance run: failures that passed there are labelled "changed since".
+REFERENCE_CONFORMANCE = Path("reference") / "conformance.json"
 PARTS = ("conformance", "bench")
 
 
@@ -46,6 +48,7 @@ class Site:
                 f"(looked for {CONFORMANCE_JSON} and {BENCH_JSON})"
             )
         self.baseline, self.baseline_label = self._baseline(baseline)
+        self.reference = self._reference()
         records = self.conformance["records"] if self.conformance else []
         self.has_claims = any(r.get("claim") for r in records)
         self.catalogue = catalogue if catalogue is not None or not self.has_claims else claims.load_catalogue()
@@ -73,6 +76,15 @@ class Site:
             return load_bench(reference, "reference run"), f"reference run ({reference})"
         return None, ""
 
+    def _reference(self) -> dict[str, Any] | None:
+        path = self.reports / REFERENCE_CONFORMANCE
+        if self.conformance is None or not path.exists():
+            return None
+        try:
+            return load_conformance(path)
+        except ReportError as exc:
+            raise ReportError(f"reference run: {exc}") from None
+
     def _torch(self) -> str | None:
         """The torch version the conformance run tested (claims' verdicts depend on it)."""
         return ((self.conformance or {}).get("environment", {}).get("torch") or {}).get("version")
@@ -96,7 +108,7 @@ class Site:
         """Write the pages this site's results allow; returns their paths."""
         written = []
         if self.conformance and self.only in (None, "conformance"):
-            written.append(self._render("conformance.html", c=conformance.build(self.conformance)))
+            written.append(self._render("conformance.html", c=conformance.build(self.conformance, self.reference)))
             if self.has_claims:
                 written.append(self._render("claims.html", k=claims.build(self.conformance["records"],
                                                                           self.catalogue, self._torch())))
@@ -104,7 +116,7 @@ class Site:
             written.append(self._render("bench.html", b=bench.build(self.bench, self.baseline, self.baseline_label)))
         written.append(self._render(
             "index.html",
-            conformance=conformance.summary(self.conformance) if self.conformance else None,
+            conformance=conformance.summary(self.conformance, self.reference) if self.conformance else None,
             bench=bench.summary(self.bench) if self.bench else None,
             claims=(claims.build(self.conformance["records"], self.catalogue, self._torch())
                     if self.has_claims else None),
