@@ -13,6 +13,8 @@ import torch
 from hypothesis import given, strategies as st
 
 from torchconform import index_strategies as ix
+from torchconform.opcheck import MOVE_DTYPES, check_op, op_cases, op_dtype_params, require_dtype
+from torchconform.ops import INDEXING
 from torchconform.oracle import assert_device_matches_cpu, assert_matches
 from torchconform.strategies import LAYOUTS, dtypes_for, elements, shapes, tensors
 
@@ -134,3 +136,14 @@ def test_negative_slice_step_reverses_like_numpy(device):
     view. Use ``torch.flip``."""
     a = np.arange(6)
     assert_matches(torch.arange(6, device=device)[::-1], a[::-1], torch.int64, what="x[::-1]")
+
+
+@pytest.mark.capability("forward")
+@pytest.mark.parametrize("op, dtype", op_dtype_params(INDEXING, MOVE_DTYPES))
+@given(data=st.data())
+def test_indexing_row_matches_numpy(op, dtype, device, data):
+    """Every INDEXING row of the op table (gather, take, index_add/copy/fill/put
+    with repeated and negative indices, scatter with every reduction,
+    masked ops, where, nonzero) against NumPy."""
+    require_dtype(dtype, device)
+    check_op(data.draw(op_cases(op, dtype, device), label="case"))

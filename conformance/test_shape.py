@@ -15,6 +15,8 @@ from hypothesis import given, strategies as st
 
 from torchconform import index_strategies as ix, record
 from torchconform.dtypes import tensor_to_numpy
+from torchconform.opcheck import MOVE_DTYPES, check_op, op_cases, op_dtype_params, require_dtype
+from torchconform.ops import SHAPE
 from torchconform.oracle import assert_device_matches_cpu, assert_matches
 from torchconform.strategies import dtypes_for, shapes, tensors
 
@@ -228,3 +230,13 @@ def test_squeeze_of_non_unit_dim_raises_like_numpy(device):
     ``squeeze(t, dim=1)`` keeps ``[1, 2, 3, 1]``)."""
     with pytest.raises((ValueError, RuntimeError)):
         torch.squeeze(torch.zeros(1, 2, 3, 1, device=device), dim=1)
+
+
+@pytest.mark.capability("forward")
+@pytest.mark.parametrize("op, dtype", op_dtype_params(SHAPE, MOVE_DTYPES))
+@given(data=st.data())
+def test_shape_row_matches_numpy(op, dtype, device, data):
+    """Every SHAPE row of the op table (flip, roll, rot90, tril/triu, diag,
+    repeat, tile, movedim, einsum, kron, meshgrid, ...) against NumPy."""
+    require_dtype(dtype, device)
+    check_op(data.draw(op_cases(op, dtype, device), label="case"))

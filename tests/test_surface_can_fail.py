@@ -1,56 +1,82 @@
-"""Proof that the torch.fft, torch.special and torch.linalg checks can fail:
-each patches one function the way a real defect would (a small relative
-error, a wrong order, a broken factor) and runs the real Hypothesis test,
-which must raise AssertionError naming what it compared."""
+"""Proof that the new op families' checks can fail: a torch op is patched
+the way a real bug would break it, the real Hypothesis test runs, and it
+must fail with a message naming the op."""
 
 import pytest
 import torch
 
+import conformance.test_forms_agree as forms_tests
+import conformance.test_indexing as indexing_tests
+import conformance.test_math as math_tests
+import conformance.test_order_statistics as order_tests
+import conformance.test_scalar_operands as scalar_tests
+from torchconform.ops import TABLE
 from torchconform.results import mentions_falsifying_example
 
-import conformance.test_fft as fft
-import conformance.test_linalg as linalg
-import conformance.test_special as special
-from tests.test_tensor_areas_can_fail import derandomized_profile, failure_of, wrap  # noqa: F401  (fixture)
+pytestmark = pytest.mark.area("math")
 
 
-def _named(table, name):
-    return next(entry for entry in table if entry.name == name)
+def failure_of(check, **kwargs) -> str:
+    """Run a conformance test function; it must fail. Returns its message with
+    Hypothesis' notes (of every distinct failure, when Hypothesis found several)."""
+    with pytest.raises((AssertionError, ExceptionGroup)) as info:
+        check(**kwargs)
+    errors = list(info.value.exceptions) if isinstance(info.value, ExceptionGroup) else [info.value]
+    assert all(isinstance(e, AssertionError) for e in errors), errors
+    return "\n".join(line for e in errors for line in [str(e), *getattr(e, "__notes__", [])])
 
 
-def test_fft_check_catches_a_small_relative_error(monkeypatch):
-    wrap(monkeypatch, torch.fft, "rfft", lambda original, *a, **kw: original(*a, **kw) * (1 + 1e-3))
-    message = failure_of(fft.test_transform_matches_reference, device="cpu", op=_named(fft.TRANSFORMS, "rfft"))
-    assert "torch.fft.rfft(x" in message and mentions_falsifying_example(message)
+def wrap(monkeypatch, owner, name, wrong):
+    original = getattr(owner, name)
+    monkeypatch.setattr(owner, name, lambda *args, **kwargs: wrong(original, *args, **kwargs))
 
 
-def test_fft_check_catches_an_ignored_norm(monkeypatch):
-    wrap(monkeypatch, torch.fft, "ifft2", lambda original, x, **kw: original(x, **{**kw, "norm": None}))
-    message = failure_of(fft.test_transform_matches_reference, device="cpu", op=_named(fft.TRANSFORMS, "ifft2"))
-    assert "torch.fft.ifft2(x" in message
+def test_an_exclusive_cumsum_is_caught(monkeypatch):
+    # The scan a kernel gets wrong by one position: each output leaves out its own element.
+    wrap(monkeypatch, torch, "cumsum", lambda cumsum, x, dim, **kw: cumsum(x, dim, **kw) - x)
+    message = failure_of(order_tests.test_order_op_matches_numpy, op=TABLE["cumsum"], dtype=torch.int64,
+                         device="cpu")
+    assert "cumsum: torch.cumsum(x, dim=dim) [int64, forward, exact]" in message
+    assert mentions_falsifying_example(message)
 
 
-def test_special_check_catches_a_small_relative_error(monkeypatch):
-    wrap(monkeypatch, torch.special, "erfcx", lambda original, x, **kw: original(x, **kw) * (1 + 1e-4))
-    message = failure_of(special.test_special_function_matches_scipy, device="cpu",
-                         op=_named(special.SPECIALS, "erfcx"))
-    assert "torch.special.erfcx(x" in message and mentions_falsifying_example(message)
+def test_a_sort_that_is_not_stable_is_caught(monkeypatch):
+    def unstable(sort, x, dim=-1, descending=False, stable=False):
+        # Ties come out in reverse input order: sort the flipped input and map the indices back.
+        result = sort(x.flip(dim), dim=dim, descending=descending, stable=True)
+        return torch.return_types.sort((result.values, x.shape[dim] - 1 - result.indices))
+
+    wrap(monkeypatch, torch, "sort", unstable)
+    message = failure_of(order_tests.test_order_op_matches_numpy, op=TABLE["sort_stable_indices"],
+                         dtype=torch.int64, device="cpu")
+    assert "sort_stable_indices" in message and mentions_falsifying_example(message)
 
 
-def test_special_check_catches_an_off_by_one_degree(monkeypatch):
-    wrap(monkeypatch, torch.special, "legendre_polynomial_p", lambda original, x, n, **kw: original(x, n + 1, **kw))
-    message = failure_of(special.test_special_function_matches_scipy, device="cpu",
-                         op=_named(special.SPECIALS, "legendre_polynomial_p"))
-    assert "legendre_polynomial_p" in message
+def test_a_scatter_reduce_ignoring_include_self_is_caught(monkeypatch):
+    wrap(monkeypatch, torch, "scatter_reduce",
+         lambda scatter_reduce, x, dim, index, src, reduce, include_self=True:
+         scatter_reduce(x, dim, index, src, reduce, include_self=True))
+    message = failure_of(indexing_tests.test_indexing_row_matches_numpy, op=TABLE["scatter_reduce"],
+                         dtype=torch.int64, device="cpu")
+    assert "scatter_reduce" in message and "'include_self': False" in message
 
 
-@pytest.mark.parametrize("name, wrong, words", [
-    ("solve", lambda original, a, b, **kw: original(a, b, **kw) * (1 + 1e-3), "linalg.solve"),
-    ("svdvals", lambda original, a, **kw: original(a, **kw).flip(-1), "svdvals"),
-    ("qr", lambda original, a, **kw: type(original(a, **kw))((-original(a, **kw)[0], original(a, **kw)[1])), "Q R = A"),
-    ("eigh", lambda original, a, **kw: (original(a, **kw)[0], original(a, **kw)[1].mT), "A V = V diag(w)"),
-])
-def test_linalg_check_catches_a_broken_factor(monkeypatch, name, wrong, words):
-    wrap(monkeypatch, torch.linalg, name, wrong)
-    message = failure_of(linalg.test_linalg_matches_reference, device="cpu", op=f"linalg.{name}")
-    assert words in message
+def test_a_reflected_subtraction_with_swapped_operands_is_caught(monkeypatch):
+    monkeypatch.setattr(torch.Tensor, "__rsub__", lambda self, other: self - other)
+    message = failure_of(scalar_tests.test_python_scalar_operand_matches_numpy, op_name="sub", side="left",
+                         scalar_kind="int", device="cpu")
+    assert "sub x" in message and mentions_falsifying_example(message)
+
+
+def test_an_lgamma_off_by_one_part_in_a_thousand_is_caught(monkeypatch):
+    wrap(monkeypatch, torch, "lgamma", lambda lgamma, x, **kw: lgamma(x, **kw) * (1 + 1e-3))
+    message = failure_of(math_tests.test_op_matches_numpy, op=TABLE["lgamma"], dtype=torch.float64, device="cpu")
+    assert "lgamma: torch.lgamma(x) [float64" in message and "--- standalone repro script ---" in message
+
+
+def test_a_flip_that_depends_on_the_layout_is_caught(monkeypatch):
+    wrap(monkeypatch, torch, "flip",
+         lambda flip, x, dims: flip(x, dims) if x.is_contiguous() else flip(x, dims[:-1]))
+    message = failure_of(forms_tests.test_result_does_not_depend_on_layout_or_threads, op=TABLE["flip"],
+                         device="cpu")
+    assert "flip: drawn layout vs contiguous copy" in message

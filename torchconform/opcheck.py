@@ -26,6 +26,10 @@ DTYPES = (torch.bool, torch.uint8, torch.int64, torch.float16, torch.bfloat16, t
 #: In-place and out= forms reuse the functional kernel; what they add is
 #: writing into a given tensor, checked on one dtype of each kind.
 FORM_DTYPES = (torch.int64, torch.bfloat16, torch.float32, torch.complex64)
+#: Ops that move values (shape, layout, indexing) run one kernel template for
+#: every dtype of an element size: one dtype of each kind, and float16 for
+#: the 2-byte size.
+MOVE_DTYPES = (torch.bool, torch.int64, torch.float16, torch.float32, torch.complex64)
 
 
 def op_dtype_params(ops, dtype_matrix=DTYPES) -> list:
@@ -33,7 +37,8 @@ def op_dtype_params(ops, dtype_matrix=DTYPES) -> list:
     every dtype of ``dtype_matrix`` of a kind the row is checked on."""
     return [
         pytest.param(op, dtype, id=f"{op.name}-{dtypes.name(dtype)}")
-        for op in ops for dtype in dtype_matrix if strategies.kind_of(dtype) in op.kinds
+        for op in ops for dtype in dtype_matrix
+        if strategies.kind_of(dtype) in op.kinds and (op.dtypes is None or dtypes.name(dtype) in op.dtypes)
     ]
 
 
@@ -185,7 +190,7 @@ def repro_script(case: OpCase) -> str:
         params=params, scale_expr=op.scale and op.scale.replace("ref.", ""),
         what=f"{op.name} on {dtypes.name(case.dtype)}",
     )
-    if "ref." in op.numpy + (op.scale or "") or "math." in op.numpy:
+    if any(name in op.numpy + (op.scale or "") for name in ("ref.", "math.", "scipy.")):
         # The script must stand alone: inline the NumPy helpers it calls.
         helpers = "import math\n\n" + inspect.getsource(forward).split('"""', 2)[2]
         text = text.replace("\nimport torch\n", "\nimport torch\n" + helpers, 1)

@@ -142,6 +142,10 @@ OP_FACTORS: dict[str, OpFactor] = {
 #: sign of a zero result is not compared for them. Keyed by op-table name.
 ZERO_SIGN_UNSPECIFIED = frozenset({
     "maximum", "minimum", "fmax", "clamp", "relu", "amax", "amin", "max_values", "min_values",
+    # Selections among equal values (-0.0 == 0.0 sort and compare as ties) and complex products.
+    "fmin", "clamp_min", "clamp_max", "clip", "aminmax_min", "aminmax_max", "kthvalue", "median", "median_dim",
+    "nanmedian", "sort_values", "topk_values", "msort", "cummax_values", "cummin_values", "mode", "sgn", "outer",
+    "kron", "ger", "tensordot_outer", "threshold",
 })
 
 

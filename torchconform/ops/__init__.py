@@ -1,19 +1,21 @@
 """The op table: one :class:`~torchconform.ops.record.Op` record per op.
 
 Rows live by family: :mod:`.pointwise` (``UNARY``, ``BINARY``, ``TERNARY``)
-and :mod:`.reductions` (``REDUCTIONS``); :mod:`.record` defines the record and
+and :mod:`.reductions` (``REDUCTIONS``), :mod:`.order` (``ORDER``: scans and order statistics), :mod:`.layout` (``SHAPE``, ``INDEXING``); :mod:`.record` defines the record and
 :mod:`.gradient` its gradient facts. Tests iterate the lists (see
 ``conformance/test_math.py``); adding an op is adding a row, not a test.
 """
 
 from __future__ import annotations
 
+from torchconform.ops.layout import INDEXING, SHAPE
+from torchconform.ops.order import ORDER
 from torchconform.ops.gradient import FINITE_DIFFERENCES, Derivatives, Domain, Smooth
 from torchconform.ops.pointwise import BINARY, TERNARY, UNARY
 from torchconform.ops.record import ALL, FLOAT, NUMERIC, OUT_DTYPES, REAL, Deviates, Op
 from torchconform.ops.reductions import REDUCTIONS
 
-__all__ = ["ALL", "BINARY", "FINITE_DIFFERENCES", "FLOAT", "NUMERIC", "OUT_DTYPES", "REAL", "REDUCTIONS", "TABLE",
+__all__ = ["ALL", "BINARY", "INDEXING", "ORDER", "SHAPE", "FINITE_DIFFERENCES", "FLOAT", "NUMERIC", "OUT_DTYPES", "REAL", "REDUCTIONS", "TABLE",
            "TERNARY", "UNARY", "Derivatives", "Deviates", "Domain", "Op", "Smooth", "row"]
 
 
@@ -27,7 +29,7 @@ def _by_name(rows: list[Op]) -> dict[str, Op]:
 
 
 #: Every row, by name.
-TABLE: dict[str, Op] = _by_name(UNARY + BINARY + TERNARY + REDUCTIONS)
+TABLE: dict[str, Op] = _by_name(UNARY + BINARY + TERNARY + REDUCTIONS + ORDER + SHAPE + INDEXING)
 
 
 def row(name: str) -> Op:

@@ -5,7 +5,8 @@ An :class:`Op` names a torch expression and a NumPy reference expression as
 Keeping them as text gives readable reports and lets a failure print a
 standalone script that rebuilds the call with only torch and NumPy. The
 NumPy side sees float64/complex128 (or exact integer) arrays and may use only
-``np``, ``math`` and ``ref`` (:mod:`torchconform.references.forward`).
+``np``, ``math``, ``scipy`` (``scipy.special``, ``scipy.integrate``, ``scipy.linalg``) and ``ref``
+(:mod:`torchconform.references.forward`).
 
 Next to the forward pair a record holds the op's gradient reference and
 domain (:mod:`torchconform.ops.gradient`), its higher-order closed forms,
@@ -22,6 +23,9 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+import scipy.integrate
+import scipy.linalg
+import scipy.special
 import torch
 
 from torchconform.ops.gradient import Derivatives, FiniteDifferences, Smooth
@@ -47,6 +51,10 @@ OUT_DTYPES: dict[str, Callable[[torch.dtype], torch.dtype]] = {
     "float": lambda d: d if d.is_floating_point or d.is_complex else torch.get_default_dtype(),
     # Sums and products of integers accumulate in int64 (torch.sum docs).
     "accumulate": lambda d: torch.int64 if not (d.is_floating_point or d.is_complex) else d,
+    # float_power computes in double precision (torch.float_power docs).
+    # A complex number from float parts (torch.complex, torch.polar).
+    "complex": lambda d: {torch.float32: torch.complex64, torch.float64: torch.complex128}.get(d, d),
+    "double": lambda d: torch.complex128 if d.is_complex else torch.float64,
     "real": lambda d: {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(d, d),
 }
 
@@ -104,6 +112,8 @@ class Op:
       holding one is not run at all, and the report names the deviation.
     clustered: float inputs are often a large offset plus a small spread (see
       :func:`torchconform.strategies.tensors`), where cancellation shows.
+    dtypes: names of the only dtypes torch implements the op for, when that is
+      narrower than its kinds and documented (quantile: float32 and float64); None for all.
 
     Raises ``ValueError`` naming the op and the field for an unknown kind,
     out_dtype, factor or input name, a gradient on a row that cannot have one,
@@ -134,6 +144,7 @@ class Op:
     deviation: Deviates | tuple[Deviates, ...] | None = None
     crash: Deviates | None = None
     clustered: bool = False
+    dtypes: tuple[str, ...] | None = None
     _code: dict = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -202,7 +213,7 @@ class Op:
         and ``params``, with floating-point warnings silenced (nan/inf are values here)."""
         names = dict(zip(_INPUTS, arrays))
         with np.errstate(all="ignore"):
-            return eval(self._code["numpy"], {"np": np, "math": math, "ref": forward}, {**names, **params})
+            return eval(self._code["numpy"], {"np": np, "math": math, "scipy": scipy, "ref": forward}, {**names, **params})
 
     @property
     def deviations(self) -> tuple[Deviates, ...]:
@@ -235,4 +246,5 @@ class Op:
             return None
         names = dict(zip(_INPUTS, arrays))
         with np.errstate(all="ignore"):
-            return eval(self._code["scale"], {"np": np, "math": math, "ref": forward}, {**names, **params, "eps": eps})
+            return eval(self._code["scale"], {"np": np, "math": math, "scipy": scipy, "ref": forward},
+                        {**names, **params, "eps": eps})
