@@ -7,7 +7,6 @@ extremes), so a failure also shows that the strategy draws that region."""
 
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
 from torch import nn
 
 import conformance.test_math as math_tests
@@ -16,6 +15,8 @@ import conformance.test_reductions as reduction_tests
 from torchconform import opcheck
 from torchconform.ops import TABLE
 from torchconform.results import mentions_falsifying_example
+
+from tests.can_fail import with_examples
 
 pytestmark = pytest.mark.area("math")
 
@@ -31,14 +32,6 @@ def failure_of(check, **kwargs) -> str:
     message = "\n".join(text for e in errors for text in [str(e), *getattr(e, "__notes__", [])])
     assert mentions_falsifying_example(message), message
     return message
-
-
-def with_examples(test, count: int):
-    """The same conformance test body (``data`` drawn inside it) as a fresh
-    Hypothesis test with ``count`` derandomized examples: for a region that
-    the ci profile's 15 examples need not meet every time, but any longer
-    run does."""
-    return settings(max_examples=count, derandomize=True, database=None)(given(data=st.data())(test.hypothesis.inner_test))
 
 
 def wrap(monkeypatch, owner, name, wrong):
@@ -74,7 +67,7 @@ def test_a_complex_exp_zeroing_its_infinite_parts_is_caught(monkeypatch):
 def test_a_sum_turning_minus_infinity_into_plus_infinity_is_caught(monkeypatch):
     wrap(monkeypatch, torch, "sum", lambda sum_, *a, **kw: torch.abs(r) if torch.isinf(r := sum_(*a, **kw)).any()
          else r)
-    message = failure_of(reduction_tests.test_reduction_matches_numpy, op=TABLE["sum"], dtype=torch.float64,
+    message = failure_of(with_examples(reduction_tests.test_reduction_matches_numpy, 200), op=TABLE["sum"], dtype=torch.float64,
                          device="cpu")
     assert "an infinity not matched by the same infinity" in message, message
 
@@ -190,5 +183,5 @@ def test_int_min_by_minus_one_is_drawn_and_never_given_to_torch(monkeypatch):
 
     wrap(monkeypatch, torch, "div", trapping)
     wrap(monkeypatch, opcheck, "crashing", recording)
-    math_tests.test_op_matches_numpy(op=TABLE["div_trunc"], dtype=torch.int64, device="cpu")
+    with_examples(math_tests.test_op_matches_numpy, 200)(op=TABLE["div_trunc"], dtype=torch.int64, device="cpu")
     assert any(met), f"no case of {len(met)} held INT_MIN / -1"
