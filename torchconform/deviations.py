@@ -39,6 +39,14 @@ def _glob_to_regex(pattern: str) -> str:
 
 @dataclass(frozen=True)
 class Deviation:
+    """One known deviation of torch from NumPy (an entry of ``deviations.toml``).
+
+    ``test`` is a pytest node id pattern (``*`` matches anything) naming the
+    strict-xfail example(s) that show it; ``dtype``/``device`` narrow the
+    match to those parameters; ``op`` names the op-table row it is about;
+    ``observed_on`` the torch releases (``"2.13.0"``) it was seen on, where
+    it stays strict; ``reason`` says why, ``link`` where upstream discusses it."""
+
     id: str
     test: str
     reason: str
@@ -49,6 +57,8 @@ class Deviation:
     observed_on: tuple[str, ...] = ()
 
     def matches(self, nodeid: str, params: dict) -> bool:
+        """Whether the test ``nodeid`` with parameters ``params`` (``dtype`` and
+        ``device`` compared by name) is an example of this deviation."""
         if not re.fullmatch(_glob_to_regex(self.test), nodeid):
             return False
         for key in ("dtype", "device"):
@@ -65,10 +75,16 @@ class Deviation:
 
     @property
     def label(self) -> str:
+        """The one-line text pytest and the report show for the deviation."""
         return f"known deviation {self.id}: {self.reason}"
 
 
 def parse(text: str, source: str = "deviations.toml") -> list[Deviation]:
+    """The deviations of a TOML text (``[[deviation]]`` tables).
+
+    Raises ``ValueError`` naming ``source`` for a missing or unknown key, a
+    duplicate id, or an ``observed_on`` that is not a list of releases, and
+    ``tomllib.TOMLDecodeError`` (a ``ValueError``) for text that is not TOML."""
     data = tomllib.loads(text)
     out, seen = [], set()
     for i, entry in enumerate(data.get("deviation", [])):
@@ -99,6 +115,8 @@ def _shipped_text() -> str:
 
 
 def load() -> list[Deviation]:
+    """The deviations shipped with the package (``torchconform/deviations.toml``);
+    raises as :func:`parse` does."""
     return parse(_shipped_text())
 
 

@@ -399,6 +399,9 @@ class Recorder:
         return reasons
 
     def document(self, session: pytest.Session, exitstatus: int) -> dict[str, Any]:
+        """The whole results file (see the module docstring) for a run that
+        ended with ``exitstatus``: environment, run facts, deviations, totals,
+        records and API coverage."""
         from hypothesis import settings
 
         reasons = self.partial_reasons(session, exitstatus)
