@@ -281,3 +281,11 @@ def test_sinc_of_a_subnormal_complex(device):
     z = torch.tensor([1e-45j], dtype=torch.complex64, device=device)
     assert_matches(torch.special.sinc(z), np.sinc(np.array([1e-45j], np.complex64).astype(np.complex128)), torch.complex64,
                    what="sinc(1e-45j)")
+
+
+@pytest.mark.capability("layout")
+def test_kron_accepts_a_size_one_dim_with_any_stride(device):
+    x = torch.arange(2.0, device=device).reshape(1, 2).t()                   # (2, 1), strides (1, 2)
+    y = torch.arange(8.0, device=device).as_strided((2, 1), (3, 2), 1)       # (2, 1), strides (3, 2)
+    expected = np.kron(x.cpu().numpy().astype(np.float64), y.cpu().numpy().astype(np.float64))
+    assert_matches(torch.kron(x, y), expected, torch.float32, what="kron of size-1 dims with foreign strides")

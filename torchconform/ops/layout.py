@@ -174,8 +174,12 @@ SHAPE = [
        min_dims=1, nonempty=True),
     Op("einsum", "torch.einsum(equation, x)", "np.einsum(equation, x)", kinds=("int", "float", "complex"),
        params=_einsum, domain=_BOUNDED, factor="sum", scale="np.einsum(equation, np.abs(x))"),
-    Op("kron", "torch.kron(x, y)", "np.kron(x, y)", arity=2, kinds=NUMERIC),
-    Op("outer", "torch.outer(x.flatten(), y.flatten())", "np.outer(x.ravel(), y.ravel())", arity=2, kinds=NUMERIC),
+    # Products of every pair: complex products of non-finite or huge parts are mul's deviation
+    # (complex-mul-non-finite-parts), which an elementwise mask cannot place in these results; finite,
+    # bounded values, as for tensordot below.
+    Op("kron", "torch.kron(x, y)", "np.kron(x, y)", arity=2, kinds=NUMERIC, domain=_BOUNDED, specials=False),
+    Op("outer", "torch.outer(x.flatten(), y.flatten())", "np.outer(x.ravel(), y.ravel())", arity=2, kinds=NUMERIC,
+       domain=_BOUNDED, specials=False),
     # A contraction (the product goes through matmul): finite values, as for matmul.
     Op("tensordot_outer", "torch.tensordot(x, y, dims=0)", "np.tensordot(x, y, axes=0)", arity=2, kinds=NUMERIC,
        domain=_BOUNDED, specials=False),

@@ -115,11 +115,12 @@ UNARY = [
     Op("sinc", "torch.sinc(x)", "np.sinc(x)", factor="special", domain=(-1e4, 1e4), scale="np.ones_like(x)"),
     Op("logit", "torch.logit(x, eps=bound)", "ref.logit(x, bound)", factor="special", domain=(0.0, 1.0),
        params=lambda shapes, dtype: st.fixed_dictionaries({"bound": st.sampled_from([None, 1e-3, 0.25])})),
-    Op("nan_to_num", "torch.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)",
-       "np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)", kinds=REAL,
+    # Parameter names are not nan/inf: those name constants in the repro scripts.
+    Op("nan_to_num", "torch.nan_to_num(x, nan=fill_nan, posinf=fill_posinf, neginf=fill_neginf)",
+       "np.nan_to_num(x, nan=fill_nan, posinf=fill_posinf, neginf=fill_neginf)", kinds=REAL,
        params=lambda shapes, dtype: st.fixed_dictionaries(
-           {"nan": st.sampled_from([0.0, -1.5]), "posinf": st.sampled_from([1.0, 3.0]),
-            "neginf": st.sampled_from([-1.0, 0.0])})),
+           {"fill_nan": st.sampled_from([0.0, -1.5]), "fill_posinf": st.sampled_from([1.0, 3.0]),
+            "fill_neginf": st.sampled_from([-1.0, 0.0])})),
     Op("signbit", "torch.signbit(x)", "np.signbit(x)", kinds=REAL, out_dtype="bool",
        deviation=Deviates("bfloat16-nan-is-negative", "np.isnan(x) & (dtype == 'bfloat16')")),
     Op("round_decimals", "torch.round(x, decimals=decimals)", "ref.round_decimals(x, decimals)",
@@ -291,7 +292,10 @@ BINARY = [
        domain=(0, 7)),
     Op("bitwise_right_shift", "torch.bitwise_right_shift(x, y)", "np.right_shift(x, y)", arity=2, kinds=("int",),
        domain=(0, 7)),
-    Op("nextafter", "torch.nextafter(x, y)", "np.nextafter(x.astype(carrier), y.astype(carrier))", arity=2,
+    # C99 7.12.11.3: nextafter(x, y) is y when x == y (so nextafter(0, -0) is -0); NumPy's float16
+    # nextafter returns x there, so the reference applies the rule itself.
+    Op("nextafter", "torch.nextafter(x, y)",
+       "np.where(x == y, y.astype(carrier), np.nextafter(x.astype(carrier), y.astype(carrier)))", arity=2,
        dtypes=("float16", "float32", "float64"),
        params=lambda shapes, dtype: st.just({"carrier": str(dtype).removeprefix("torch.")})),
     Op("rsub", "torch.rsub(x, y)", "y - x", arity=2, kinds=("int", "float", "complex"),
