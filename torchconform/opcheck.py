@@ -141,21 +141,22 @@ def _limits(dtype: torch.dtype) -> dict:
     return {"tiny": float(info.tiny), "eps": float(info.eps), "huge": float(info.max), "int_min": 0}
 
 
-#: torch.kron refuses a size-1 dim whose stride is not a contiguous tensor's.
-KRON_FOREIGN_STRIDE = "kron-size-one-dim-with-a-foreign-stride-raises"
+#: torch.kron refuses many non-contiguous inputs (it views a reshape of them).
+KRON_NON_CONTIGUOUS = "kron-non-contiguous-input-raises"
 
 
 def kron_refuses(case: OpCase) -> bool:
-    """Whether ``case`` is kron on an input with a size-1 dim whose stride
-    differs from a contiguous tensor's, which torch refuses (the deviation
-    :data:`KRON_FOREIGN_STRIDE`, noted for the report); the caller must not
-    check it. A property of the layout, not of the values, so it cannot be a
-    row's value predicate."""
+    """Whether ``case`` is kron on a non-contiguous input (or one with a
+    size-1 dim whose stride differs from a contiguous tensor's), which torch
+    may refuse (the deviation :data:`KRON_NON_CONTIGUOUS`, noted for the
+    report); the caller must not check it. A property of the layout, not of
+    the values, so it cannot be a row's value predicate."""
     refused = case.op.name == "kron" and any(
-        size == 1 and stride != dense
-        for t in case.tensors for size, stride, dense in zip(t.shape, t.stride(), torch.empty(t.shape).stride()))
+        not t.is_contiguous() or any(size == 1 and stride != dense
+                                     for size, stride, dense in zip(t.shape, t.stride(), torch.empty(t.shape).stride()))
+        for t in case.tensors)
     if refused:
-        record.note("deviation", KRON_FOREIGN_STRIDE)
+        record.note("deviation", KRON_NON_CONTIGUOUS)
     return refused
 
 
