@@ -330,4 +330,5 @@ def variance(x, dim, correction, keepdim):
 
 
 def standard_deviation(x, dim, correction, keepdim):
+    """sqrt of :func:`variance` (same arguments, shapes and float64 result)."""
     return np.sqrt(variance(x, dim, correction, keepdim))

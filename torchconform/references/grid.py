@@ -25,6 +25,8 @@ import numpy as np
 
 
 def base(size: int, align_corners: bool) -> np.ndarray:
+    """The ``size`` normalised pixel coordinates in [-1, 1], float64, shape (size,): pixel
+    centres at the ends with ``align_corners``, else pixel edges at -1 and 1 (torch.nn.functional.affine_grid docs)."""
     if align_corners:
         return np.linspace(-1, 1, size) if size > 1 else np.zeros(1)
     return (2 * np.arange(size) + 1) / size - 1

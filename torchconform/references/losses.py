@@ -48,11 +48,15 @@ def _sigmoid(z):
 
 
 def l1(x, y) -> Terms:
+    """Elementwise |x - y| and its partials (sign(d), -sign(d)), float64, shape of the broadcast
+    inputs (torch.nn.L1Loss docs; the subgradient 0 at d = 0)."""
     d = x - y
     return Terms(np.abs(d), None, (np.sign(d), -np.sign(d)))
 
 
 def smooth_l1(x, y, beta: float) -> Terms:
+    """Elementwise smooth L1 (0.5 d²/beta inside |d| < beta, |d| - beta/2 outside) and its partials,
+    float64; beta = 0 is the L1 loss (torch.nn.SmoothL1Loss docs)."""
     d = x - y
     if beta == 0:  # torch: the L1 loss
         return l1(x, y)
@@ -62,6 +66,8 @@ def smooth_l1(x, y, beta: float) -> Terms:
 
 
 def huber(x, y, delta: float) -> Terms:
+    """Elementwise Huber loss (0.5 d² inside |d| <= delta, delta (|d| - delta/2) outside) and its
+    partials, float64 (torch.nn.HuberLoss docs)."""
     d = x - y
     inside = np.abs(d) <= delta
     partial = np.where(inside, d, delta * np.sign(d))
