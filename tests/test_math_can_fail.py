@@ -13,6 +13,8 @@ import torch
 
 from torchconform.results import mentions_falsifying_example
 
+from tests.can_fail import failure_of, wrap
+
 import conformance.test_math as math_tests
 import conformance.test_reductions as reduction_tests
 from torchconform.ops import TABLE
@@ -20,23 +22,6 @@ from torchconform.ops import TABLE
 pytestmark = pytest.mark.area("math")
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def failure_of(check, **kwargs) -> str:
-    """Run a conformance test function; it must fail. Returns its message with
-    the notes Hypothesis attaches (the falsifying example)."""
-    with pytest.raises((AssertionError, ExceptionGroup)) as info:
-        check(**kwargs)
-    # Hypothesis raises a group when it finds several distinct failures.
-    errors = info.value.exceptions if isinstance(info.value, ExceptionGroup) else [info.value]
-    assert all(isinstance(e, AssertionError) for e in errors), errors
-    return "\n".join(text for e in errors for text in [str(e), *getattr(e, "__notes__", [])])
-
-
-def wrap(monkeypatch, owner, name, wrong):
-    """Replace ``owner.name`` by ``wrong(original, *args, **kwargs)``."""
-    original = getattr(owner, name)
-    monkeypatch.setattr(owner, name, lambda *args, **kwargs: wrong(original, *args, **kwargs))
 
 
 def test_a_relative_error_of_1e_3_in_exp_is_caught_and_shrunk(monkeypatch):

@@ -16,29 +16,18 @@ from torchconform import opcheck
 from torchconform.ops import TABLE
 from torchconform.results import mentions_falsifying_example
 
-from tests.can_fail import with_examples
+from tests import can_fail
+from tests.can_fail import with_examples, wrap
 
 pytestmark = pytest.mark.area("math")
 
 
 def failure_of(check, **kwargs) -> str:
-    """Run a conformance test function; it must fail. Returns its message with
-    the notes Hypothesis attaches (the falsifying example)."""
-    with pytest.raises((AssertionError, ExceptionGroup)) as info:
-        check(**kwargs)
-    # Hypothesis raises a group when it finds several distinct failures.
-    errors = info.value.exceptions if isinstance(info.value, ExceptionGroup) else [info.value]
-    assert all(isinstance(e, AssertionError) for e in errors), errors
-    message = "\n".join(text for e in errors for text in [str(e), *getattr(e, "__notes__", [])])
+    """:func:`tests.can_fail.failure_of`, whose message must also carry
+    Hypothesis' falsifying example."""
+    message = can_fail.failure_of(check, **kwargs)
     assert mentions_falsifying_example(message), message
     return message
-
-
-def wrap(monkeypatch, owner, name, wrong):
-    """Replace ``owner.name`` by ``wrong(original, *args, **kwargs)``."""
-    original = getattr(owner, name)
-    monkeypatch.setattr(owner, name, lambda *args, **kwargs: wrong(original, *args, **kwargs))
-
 
 def zero_infinite_parts(result: torch.Tensor) -> torch.Tensor:
     if result.is_complex():
