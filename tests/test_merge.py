@@ -105,6 +105,11 @@ def test_two_shards_merged_give_the_unsharded_outcomes(run_sample, tmp_path):
     assert merged["coverage"]["called"] and merged["coverage"] == docs[0]["coverage"]
     assert merged["run"]["partial"] is False and merged["run"]["exitstatus"] == 1
     assert [p["part"] for p in merged["run"]["merged_from"]] == ["shard 1/2", "shard 2/2"]
+    timing = merged["timing"]
+    assert timing["runs"] == 2 and timing["areas"]["sample"]["cases"] == 40
+    assert timing["wall_seconds"] == pytest.approx(sum(d["timing"]["wall_seconds"] for d in docs[1:]), abs=0.01)
+    assert timing["areas"]["sample"]["seconds"] == pytest.approx(
+        sum(d["timing"]["areas"]["sample"]["seconds"] for d in docs[1:]), abs=0.01)
 
 
 def test_merged_page_names_its_parts(run_sample, tmp_path, capsys):
@@ -203,6 +208,25 @@ def test_coverage_of_shards_merges_by_union(tmp_path):
     assert merged["checked"] == ["add", "cos", "sin"]
     assert merged["api"] == {"torch": ["add", "cos", "neg", "sin"], "torch.linalg": ["norm"], "torch.fft": ["fft"]}
     assert merge.merge([third, _write(tmp_path, "s1-bare.json", _doc({}, shard=(1, 3)))])["coverage"] is None
+
+
+def test_time_per_area_adds_up_and_files_without_the_field_count_their_records(tmp_path):
+    def timing(seconds: float, wall: float) -> dict:
+        return {"schema": "torchconform.timing/1", "wall_seconds": wall, "workers": 2, "runs": 1,
+                "areas": {"math": {"cases": 1, "seconds": seconds, "call_seconds": seconds / 2}}}
+
+    first = _write(tmp_path, "s1.json", _doc({"t.py::test_op[cpu-sin]": "passed"}, shard=(1, 3),
+                                             timing=timing(3.0, 10.0)))
+    second = _write(tmp_path, "s2.json", _doc({"t.py::test_op[cpu-cos]": "passed"}, shard=(2, 3),
+                                              timing=timing(5.0, 20.0)))
+    merged = merge.merge([first, second])["timing"]
+    assert merged["areas"] == {"math": {"cases": 2, "seconds": 8.0, "call_seconds": 4.0}}
+    assert (merged["wall_seconds"], merged["workers"], merged["runs"]) == (30.0, 2, 2)
+    older = _doc({"t.py::test_op[cpu-neg]": "passed"}, shard=(3, 3))  # written before the timing field
+    older["records"][0]["duration"] = 1.5
+    merged = merge.merge([first, second, _write(tmp_path, "s3.json", older)])["timing"]
+    assert merged["areas"]["math"]["cases"] == 3 and merged["areas"]["math"]["seconds"] == 9.5
+    assert merged["wall_seconds"] is None  # one part's wall time is unknown
 
 
 def test_missing_shards_make_a_partial_merge(tmp_path):

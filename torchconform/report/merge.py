@@ -16,7 +16,8 @@ What may be merged:
   record lists each run's outcome under ``"per_run"`` when they differ.
 
 The API coverage fields (:mod:`torchconform.coveragefield`) merge by set
-union, so two shards give the coverage of the unsharded run.
+union, so two shards give the coverage of the unsharded run; the time per
+area (:mod:`torchconform.timingfield`) adds up.
 
 Missing shards are allowed and make the merged run partial, naming them.
 Every refusal is a :class:`~torchconform.resultsfile.ReportError` with a
@@ -29,7 +30,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from torchconform import coveragefield, environment
+from torchconform import coveragefield, environment, timingfield
 from torchconform.resultsfile import ReportError, load_conformance
 
 #: Outcomes from worst to best, for the case two machines both ran.
@@ -208,4 +209,5 @@ def merge(paths: list[Path]) -> dict[str, Any]:
         "totals": dict(totals),
         "records": records,
         "coverage": coveragefield.merge(*(doc.get("coverage") for doc in docs)),
+        "timing": timingfield.merge(*docs),
     }
