@@ -206,8 +206,23 @@ def test_coverage_of_shards_merges_by_union(tmp_path):
     merged = merge.merge([first, second, third])["coverage"]
     assert merged["called"] == ["add", "cos", "norm", "sin"]
     assert merged["checked"] == ["add", "cos", "sin"]
+    assert merged["derivatives"] == {"reverse": [], "forward": [], "second": [], "third": []}  # /1 files have none
     assert merged["api"] == {"torch": ["add", "cos", "neg", "sin"], "torch.linalg": ["norm"], "torch.fft": ["fft"]}
     assert merge.merge([third, _write(tmp_path, "s1-bare.json", _doc({}, shard=(1, 3)))])["coverage"] is None
+
+
+def test_derivative_orders_merge_by_union_and_a_first_layout_file_adds_none(tmp_path):
+    newer = {**_coverage(["sin", "cos"], ["sin", "cos"], api={"torch": ["cos", "sin"]}),
+             "schema": "torchconform.coverage/2",
+             "derivatives": {"reverse": ["sin"], "forward": [], "second": ["cos"], "third": []}}
+    also = {**newer, "derivatives": {"reverse": ["cos"], "third": ["cos"]}}
+    first = _write(tmp_path, "s1.json", _doc({"t.py::test_op[cpu-sin]": "passed"}, shard=(1, 3), coverage=newer))
+    second = _write(tmp_path, "s2.json", _doc({"t.py::test_op[cpu-cos]": "passed"}, shard=(2, 3), coverage=also))
+    third = _write(tmp_path, "s3.json", _doc({"t.py::test_op[cpu-neg]": "passed"}, shard=(3, 3),
+                                             coverage=_coverage(["neg"], ["neg"])))  # the /1 layout
+    merged = merge.merge([first, second, third])["coverage"]
+    assert merged["schema"] == "torchconform.coverage/2" and merged["checked"] == ["cos", "neg", "sin"]
+    assert merged["derivatives"] == {"reverse": ["cos", "sin"], "forward": [], "second": ["cos"], "third": ["cos"]}
 
 
 def test_time_per_area_adds_up_and_files_without_the_field_count_their_records(tmp_path):
@@ -246,11 +261,13 @@ def test_missing_shards_make_a_partial_merge(tmp_path):
     ({"benchmarks": []}, "not a torchconform conformance result"),
     ({**_doc({}), "run": {**_doc({})["run"], "shard": {"index": 3, "count": 2}}}, "\"run.shard\" is not"),
     (_doc({}, shard=(2, 2), coverage={**_coverage([], []), "schema": "torchconform.coverage/0"}),
-     "coverage format 'torchconform.coverage/0' is not the supported"),
+     "coverage format 'torchconform.coverage/0' is not one of the supported"),
     (_doc({}, shard=(2, 2), coverage={"schema": "torchconform.coverage/1", "called": []}),
      "\"coverage\" lacks its api, called or checked"),
+    (_doc({}, shard=(2, 2), coverage={**_coverage([], []), "derivatives": {"fourth": []}}),
+     "\"coverage.derivatives\" is not lists by order"),
 ], ids=["same-shard", "different-splits", "whole-and-shard", "other-release", "other-profile", "old-schema",
-        "foreign", "bad-shard", "old-coverage", "corrupt-coverage"])
+        "foreign", "bad-shard", "old-coverage", "corrupt-coverage", "corrupt-derivatives"])
 def test_bad_merges_are_refused_with_one_line_and_nothing_written(tmp_path, capsys, second, message):
     first = _write(tmp_path, "first.json", _doc({"t.py::test_op[cpu-a]": "passed"}, shard=(1, 2)))
     other = _write(tmp_path, "second.json", second)

@@ -48,6 +48,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"derivatives(*orders): the derivative orders ({', '.join(coverage.ORDERS)}) a test compares with "
+                   "a reference for the op families it declares (coverage, see torchconform/coverage.py)")
     try:
         config._torchconform_devices = devices.parse_devices(config.getoption("device"))
     except devices.DeviceError as exc:
@@ -99,6 +102,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        try:
+            coverage.derivative_orders(item)
+        except ValueError as exc:
+            raise pytest.UsageError(f"{item.nodeid}: {exc}") from None
     known = config._torchconform_deviations
     release, calibrated = config._torchconform_release, config._torchconform_calibrated
     used = set()
@@ -178,4 +186,5 @@ def pytest_runtest_call(item: pytest.Item):
         try:
             return (yield)
         finally:
-            item.user_properties.append((coverage.PROPERTY, tracker.result(coverage.declared(item))))
+            item.user_properties.append((coverage.PROPERTY, tracker.result(coverage.declared(item),
+                                                                           coverage.derivative_orders(item))))

@@ -249,6 +249,7 @@ def build(doc: dict[str, Any], reference: dict[str, Any] | None = None) -> dict[
         "ops": ops,
         "claims": sum(1 for r in records if r.get("claim")),
         "coverage": coverage.summary(doc.get("coverage")),
+        "derivative_orders": coverage.ORDERS,
         "timing": _timing(doc),
     }
 

@@ -116,12 +116,18 @@ def _check_coverage(runs: list[tuple[Path, dict[str, Any]]]) -> None:
         field = doc.get("coverage")
         if field is None:
             continue
-        if not isinstance(field, dict) or field.get("schema") != coveragefield.SCHEMA:
+        if not isinstance(field, dict) or field.get("schema") not in coveragefield.READABLE:
             found = field.get("schema") if isinstance(field, dict) else type(field).__name__
-            raise ReportError(f"{path}: coverage format {found!r} is not the supported {coveragefield.SCHEMA!r}")
+            raise ReportError(f"{path}: coverage format {found!r} is not one of the supported "
+                              f"{', '.join(map(repr, coveragefield.READABLE))}")
         if not isinstance(field.get("api"), dict) \
                 or not all(isinstance(field.get(k), list) for k in ("called", "checked")):
             raise ReportError(f"{path}: corrupt conformance result: \"coverage\" lacks its api, called or checked")
+        derivatives = field.get("derivatives", {})
+        if not isinstance(derivatives, dict) or not set(derivatives) <= set(coveragefield.ORDERS) \
+                or not all(isinstance(v, list) for v in derivatives.values()):
+            raise ReportError(f"{path}: corrupt conformance result: \"coverage.derivatives\" is not lists by order "
+                              f"({', '.join(coveragefield.ORDERS)})")
 
 
 def _severity(outcome: str) -> int:
