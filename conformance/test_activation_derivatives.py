@@ -269,6 +269,7 @@ def _compare(got, want, scale, defined, dtype, kind, what):
                           scale=np.asarray(scale, dtype=np.float64)[defined], what=what)
 
 
+@pytest.mark.derivatives("reverse", "forward", "second", "third")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @pytest.mark.parametrize("name", ELEMENTWISE)
 @given(data=st.data())
@@ -368,8 +369,13 @@ def _example(deviation):
     def name(source):
         return _NAMES.get(source, source.split(".")[-1])
 
-    return [pytest.param(*e[1:], id=f"{name(e[1])}-order{e[4]}-x{e[2]:g}-{dtypes.name(e[3])}")
+    return [pytest.param(*e[1:], id=f"{name(e[1])}-order{e[4]}-x{e[2]:g}-{dtypes.name(e[3])}",
+                         marks=pytest.mark.derivatives(*_BY_NESTED_GRAD[e[4]]))
             for e in EXAMPLES if e[0] == deviation]
+
+
+#: The derivative order (coverage) an example's order is, by nested autograd.grad: none for the value.
+_BY_NESTED_GRAD = {0: (), 1: ("reverse",), 2: ("second",), 3: ("third",)}
 
 
 def _nested_grad(source: str, order: int) -> str:
@@ -438,6 +444,7 @@ ALONG = {
 }
 
 
+@pytest.mark.derivatives("reverse", "forward", "second", "third")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @pytest.mark.parametrize("name", ALONG)
 @given(data=st.data())

@@ -36,6 +36,7 @@ def normal(rng, *shape):
 # --------------------------------------------------------------------------- Linear
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.linear")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -68,6 +69,7 @@ def conv_configs(draw):
                 dilation=dilation, hw=hw, batch=draw(st.integers(1, 2)), bias=draw(st.booleans()))
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.conv2d")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -109,6 +111,7 @@ def windows_touch_input(cfg) -> bool:
     return True
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.max_pool2d", "nn.functional.max_pool2d_with_indices")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -137,6 +140,7 @@ def test_max_pool2d_indices_stay_inside_the_input(device):
     assert np.all((bad >= 0) & (bad < x[0, 0].numel())), f"max_pool2d indices {bad.ravel()} outside the 1x1 input plane"
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.avg_pool2d")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -164,6 +168,7 @@ ACTIVATIONS = {case.name: case for case in [
 ]}
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.relu", "sigmoid", "tanh", "nn.functional.softmax", "nn.functional.log_softmax")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -206,6 +211,7 @@ def batch_norm_configs(draw):
                 eps=draw(st.sampled_from([1e-5, 1e-2])))
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.batch_norm")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
