@@ -53,6 +53,7 @@ def _windows(cfg):
     return pool_ref.combine(cfg["shape"][2:], per_dim)
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.max_pool1d_with_indices", "nn.functional.max_pool2d_with_indices", "nn.functional.max_pool3d_with_indices")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -77,6 +78,7 @@ def test_max_pool_nd_matches_numpy(dtype, device, cfg, seed):
     oracle.assert_matches(indices[-1], argmax, torch.int64, what=f"{what} indices")
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.avg_pool1d", "nn.functional.avg_pool2d", "nn.functional.avg_pool3d")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -100,6 +102,7 @@ def test_avg_pool_nd_matches_numpy(dtype, device, cfg, include_pad, divisor, see
           f"{cfg['padding']}, {options})")
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.lp_pool1d", "nn.functional.lp_pool2d", "nn.functional.lp_pool3d")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -119,6 +122,7 @@ def test_lp_pool_nd_matches_numpy(dtype, device, cfg, p, seed):
           grad_op="pow", what=f"F.lp_pool{cfg['k']}d(x of {cfg['shape']}, {p}, {cfg['kernel']}, {cfg['stride']})")
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.adaptive_avg_pool1d", "nn.functional.adaptive_avg_pool2d", "nn.functional.adaptive_avg_pool3d", "nn.functional.adaptive_max_pool1d_with_indices", "nn.functional.adaptive_max_pool2d_with_indices", "nn.functional.adaptive_max_pool3d_with_indices")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -149,6 +153,7 @@ def test_adaptive_pool_nd_matches_numpy(kind, dtype, device, k, n, c, data, seed
     oracle.assert_matches(indices[-1], argmax, torch.int64, what=f"{what} indices")
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.max_unpool1d", "nn.functional.max_unpool2d", "nn.functional.max_unpool3d")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
