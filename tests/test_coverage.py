@@ -84,6 +84,11 @@ def test_derivative_orders_go_to_declared_called_families_of_a_test_that_compare
     assert tracker.derivatives(["sin", "tan"], ["reverse", "second"]) == {"reverse": {"torch.sin"},
                                                                          "second": {"torch.sin"}}
     assert tracker.result(["sin"], ["reverse"])["derivatives"] == {"reverse": ["torch.sin"]}
+    with coverage.tracking() as converted:
+        (grad,) = torch.autograd.grad(torch.sin(x).sum(), x)
+        assert_matches(grad.numpy(), np.cos([0.5, 1.0]), torch.float64, kind="gradient")  # compared as NumPy
+    assert converted.checked(["sin"]) == set() and converted.derivatives(["sin"], ["reverse"]) == {
+        "reverse": {"torch.sin"}}
     with coverage.tracking() as silent:
         torch.autograd.grad(torch.sin(x).sum(), x)  # no comparison through the oracle
     assert silent.derivatives(["sin"], ["reverse"]) == {"reverse": set()}
@@ -145,7 +150,9 @@ def test_run_writes_the_coverage_field(pytester, workers):
     result = pytester.runpytest("-p", "torchconform.pytest_plugin", "-p", "no:cacheprovider", "-p", "no:randomly",
                                 "--conformance-json", str(path), *workers)
     result.assert_outcomes(passed=4, failed=1)
-    field = json.loads(path.read_text())["coverage"]
+    doc = json.loads(path.read_text())
+    assert doc["timing"]["workers"] == (2 if workers else 1)
+    field = doc["coverage"]
     assert field["derivatives"] == {"reverse": ["torch.special.erf"], "forward": [],
                                     "second": ["torch.special.erf"], "third": []}
     assert field["schema"] == coverage.SCHEMA

@@ -203,9 +203,11 @@ class Tracker(TorchFunctionMode):
         return result
 
     def compared(self, actual: Any) -> None:
-        """Note that ``actual`` was compared with a reference."""
-        if isinstance(actual, torch.Tensor):
-            self._compared.append(self._origin.get(actual, (None, frozenset())))
+        """Note that ``actual`` was compared with a reference. A value that is
+        not a tensor (already converted to NumPy) has no producer or lineage:
+        it checks no family, but counts as a comparison for :meth:`derivatives`."""
+        origin = self._origin.get(actual) if isinstance(actual, torch.Tensor) else None
+        self._compared.append(origin or (None, frozenset()))
 
     def checked(self, declared: Iterable[str]) -> set[str]:
         """The families this test checked, given the op names it declares."""
