@@ -12,7 +12,7 @@ import torch.func as tf
 from hypothesis import given, strategies as st
 
 from torchconform import oracle, record
-from torchconform.gradcheck import GRAD_DTYPES, MAX_SIDE, check_derivatives, same_on_cpu, smooth_tensors
+from torchconform.gradcheck import FORWARD_AD_LAYOUTS, GRAD_DTYPES, MAX_SIDE, check_derivatives, same_on_cpu, smooth_tensors
 from torchconform.ops import FINITE_DIFFERENCES, TABLE, Derivatives, Op
 from torchconform.references import finite_diff
 from torchconform.references import nn as nn_ref
@@ -145,10 +145,6 @@ def test_hessian_is_symmetric_and_its_products_match_finite_differences(device, 
     same_on_cpu(lambda t: [_hessian_by_double_backward(t)], [xd.tensor], [hessian], "Hessian")
 
 
-#: Forward-mode AD refuses a stride-0 primal (known deviation, see the example below).
-_FORWARD_AD_LAYOUTS = [layout for layout in LAYOUTS if layout != "expanded"]
-
-
 # Declares F's tanh only: its Jacobian is compared in reverse (jacrev, vjp) and
 # forward (jacfwd, jvp) mode; f's sin and logsumexp would get a first-order
 # forward mode this test does not compare.
@@ -158,7 +154,7 @@ _FORWARD_AD_LAYOUTS = [layout for layout in LAYOUTS if layout != "expanded"]
 def test_torch_func_agrees_with_numpy_and_double_backward(device, data):
     dtype = data.draw(DTYPE, label="dtype")
     record.note("deviation", "forward-ad-expanded-primal")
-    xd = data.draw(smooth_tensors(dtype, data.draw(_VECTOR, label="shape"), device, layouts=_FORWARD_AD_LAYOUTS),
+    xd = data.draw(smooth_tensors(dtype, data.draw(_VECTOR, label="shape"), device, layouts=FORWARD_AD_LAYOUTS),
                    label="x")
     ud = data.draw(smooth_tensors(dtype, xd.array.shape, device), label="u")
     x, u = xd.tensor, ud.tensor

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import Phase, given, settings, strategies as st
 
 
 def with_examples(test, count: int):
@@ -13,6 +13,14 @@ def with_examples(test, count: int):
     unlucky seed would make the can-fail test itself flaky), but ``count``
     derandomized examples always do."""
     return settings(max_examples=count, derandomize=True, database=None)(given(data=st.data())(test.hypothesis.inner_test))
+
+
+def without_shrinking(test):
+    """The same conformance test body as a fresh Hypothesis test that stops
+    at its first falsifying example (the profile's other settings kept): for
+    a defect every example shows, where shrinking only costs seconds."""
+    return settings(phases=[Phase.explicit, Phase.generate], database=None)(
+        given(data=st.data())(test.hypothesis.inner_test))
 
 
 def failure_of(check, **kwargs) -> str:

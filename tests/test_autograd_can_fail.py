@@ -3,6 +3,8 @@
 ``backward`` that forgets to accumulate, a hook that is dropped) and the
 check raises an ``AssertionError`` naming what it differentiated."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -14,6 +16,9 @@ from torchconform.gradcheck import (
 from torchconform.ops import TABLE
 from torchconform.references import nn as nn_ref
 from torchconform.strategies import Drawn
+
+import conformance.test_autograd_forward_mode as forward_tests
+from tests.can_fail import failure_of, without_shrinking
 
 
 def drawn(values) -> Drawn:
@@ -157,3 +162,40 @@ def test_hooks_report_a_dropped_hook(monkeypatch):
     case = op_case(TABLE["sin"], [drawn(X)], {}, torch.float64)
     with pytest.raises(AssertionError, match=r"hook grad \* 2.0"):
         check_hook_scales_gradient(case, drawn(G), 2.0)
+
+
+# ----------------------------------------------------------------- forward mode
+
+
+def wrong_jvp(forward, jvp):
+    """A torch op of any number of tensors whose reverse mode is right (by
+    ``torch.func.vjp`` of ``forward``) but whose forward-mode derivative is
+    ``jvp(inputs, tangents)``."""
+    class Wrong(torch.autograd.Function):
+        @staticmethod
+        def forward(*inputs):
+            return forward(*inputs)
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_forward(*inputs)
+
+        @staticmethod
+        def jvp(ctx, *tangents):
+            return jvp(ctx.saved_tensors, tangents)
+
+    return Wrong.apply
+
+
+@pytest.mark.parametrize("name, jvp, path", [
+    ("sin", lambda x, v: torch.cos(x[0]) * v[0] * 1.01, r"J v of torch.sin\(x\)"),
+    ("mul", lambda x, v: v[0] * x[1], r"<g, torch.func.jvp: J v of torch.mul\(x, y\)> vs <J\^T g, v>"),
+    ("atan2", lambda x, v: (x[1] * v[0] + x[0] * v[1]) / (x[0] ** 2 + x[1] ** 2), r"J v of torch.atan2\(x, y\)"),
+], ids=["elementwise", "duality", "central-differences"])
+def test_forward_mode_property_reports_a_wrong_jvp(monkeypatch, name, jvp, path):
+    """sin's JVP 1% too large, mul's forgetting y's tangent, atan2's with a
+    wrong sign: each path of the real Hypothesis test fails naming the op."""
+    monkeypatch.setattr(torch, name, wrong_jvp(getattr(torch, name), jvp))
+    message = failure_of(without_shrinking(forward_tests.test_op_forward_mode_matches_numpy), op=TABLE[name],
+                         device="cpu")
+    assert re.search(path, message), message

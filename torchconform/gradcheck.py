@@ -10,6 +10,8 @@ torch's autograd against NumPy:
   against the VJP (or central differences), off CPU also against CPU;
 * :func:`check_weighting` and :func:`check_linearity`: the three ways of
   weighting outputs (``gradient=``, ``grad_tensors=``, ``grad_outputs=``);
+* :func:`check_forward_mode`: ``torch.func.jvp`` against the same
+  references, by duality (``<g, J v> = <J^T g, v>``) or directly;
 * :func:`check_derivatives`: derivatives of every order through
   ``create_graph=True`` against closed forms;
 * :func:`check_accumulation` and :func:`check_hook_scales_gradient`: graph
@@ -46,11 +48,16 @@ GRAD_DTYPES = (torch.float32, torch.float64)
 #: while still reaching 4-d (channels_last) tensors and size-0/size-1 dims.
 MAX_DIMS, MAX_SIDE = 4, 3
 
+#: Forward-mode AD refuses a stride-0 primal (known deviation
+#: ``forward-ad-expanded-primal``): primals of forward-mode checks are drawn
+#: in every other layout; tangents in all of them.
+FORWARD_AD_LAYOUTS = tuple(layout for layout in strategies.LAYOUTS if layout != "expanded")
+
 #: Where inputs are drawn is a fact of each row (:mod:`torchconform.ops.gradient`); re-exported for tests.
-__all__ = ["FINITE_DIFFERENCES", "GRAD_DTYPES", "MARGIN", "MAX_DIMS", "MAX_SIDE", "TINY", "Domain", "GradCase", "Smooth",
-           "check_accumulation", "check_derivatives", "check_first_order", "check_hook_scales_gradient",
+__all__ = ["FINITE_DIFFERENCES", "FORWARD_AD_LAYOUTS", "GRAD_DTYPES", "MARGIN", "MAX_DIMS", "MAX_SIDE", "TINY", "Domain", "GradCase", "Smooth",
+           "check_accumulation", "check_derivatives", "check_first_order", "check_forward_mode", "check_hook_scales_gradient",
            "check_linearity", "check_weighting", "cotangents", "differentiable_rows", "op_case", "op_grad_cases",
-           "same_on_cpu", "smooth_tensors"]
+           "same_on_cpu", "tangents", "smooth_tensors"]
 
 
 def differentiable_rows(table: dict[str, Op]) -> list[Op]:
@@ -188,10 +195,12 @@ def op_case(op: Op, inputs: list[Drawn], params: dict, dtype: torch.dtype) -> Gr
 
 
 @st.composite
-def op_grad_cases(draw, op: Op, dtype: torch.dtype, device: str) -> GradCase:
+def op_grad_cases(draw, op: Op, dtype: torch.dtype, device: str, *,
+                  layouts: Sequence[str] = strategies.LAYOUTS) -> GradCase:
     """Inputs for a differentiable row where its derivative exists: shapes
     as the op-table tests draw them (broadcasting included, up to 4-d), values
-    in the row's gradient domain (:attr:`~torchconform.ops.record.Op.gradient_domain`)."""
+    in the row's gradient domain (:attr:`~torchconform.ops.record.Op.gradient_domain`),
+    each input in one of ``layouts``."""
     smooth = op.gradient_domain
     min_side = max(smooth.min_side, 1 if op.nonempty else 0)
     if op.arity == 1:
@@ -204,7 +213,8 @@ def op_grad_cases(draw, op: Op, dtype: torch.dtype, device: str) -> GradCase:
         if smooth.full_first:
             shapes[0] = drawn.result_shape
             record.note("deviation", smooth.full_first)
-    inputs = [draw(smooth_tensors(dtype, shape, device, smooth.domain(i), unique=smooth.distinct), label=name)
+    inputs = [draw(smooth_tensors(dtype, shape, device, smooth.domain(i), unique=smooth.distinct, layouts=layouts),
+                   label=name)
               for i, (name, shape) in enumerate(zip("xyz", shapes))]
     params = draw(op.params(tuple(shapes), dtype), label="params") if op.params else {}
     for i, j in smooth.apart:
@@ -224,6 +234,14 @@ def cotangents(case: GradCase, device: str, *, layouts: Sequence[str] = strategi
     with torch.no_grad():
         shape = tuple(case.torch_fn(*case.tensors()).shape)
     return smooth_tensors(case.dtype, shape, device, Domain((-2.0, 2.0)), layouts=layouts)
+
+
+def tangents(case: GradCase, device: str) -> st.SearchStrategy:
+    """One tangent ``v`` per input of ``case``, in that input's shape and
+    dtype, values in [-2, 2], any layout: a list of
+    :class:`~torchconform.strategies.Drawn`."""
+    return st.tuples(*[smooth_tensors(case.dtype, d.array.shape, device, Domain((-2.0, 2.0))) for d in case.inputs]
+                     ).map(list)
 
 
 # ----------------------------------------------------------------- checks
@@ -262,6 +280,52 @@ def check_first_order(case: GradCase, g: Drawn) -> None:
     case.torch_fn(*leaves).backward(g.tensor)
     _compare(case, [leaf.grad for leaf in leaves], want, "backward(gradient=g)")
     same_on_cpu(lambda *t: by_grad([x.requires_grad_() for x in t]), case.tensors(), got, case.name, op=case.factor)
+
+
+def check_forward_mode(case: GradCase, v: Sequence[Drawn], g: Drawn, *, elementwise: bool = False) -> None:
+    """``torch.func.jvp`` of ``case`` at its inputs along the tangents ``v``
+    gives ``u = J v`` (in the output's shape and the case's dtype), checked
+    against NumPy:
+
+    * ``elementwise`` (a unary row whose Jacobian is diagonal, so ``J v``
+      is the VJP of ``v``): ``u`` elementwise against the closed form;
+    * a row with central differences: ``u`` against NumPy's directional
+      central difference along ``v`` (:func:`finite_diff.jvp`);
+    * otherwise by duality: ``<g, u>`` (summed in float64, rounded to the
+      dtype) against ``sum_i <(J^T g)_i, v_i>`` from the closed-form VJP,
+      with ``sum_i <scale_i, |v_i|>`` as the size of the terms (outputs
+      whose forward value is not finite left out).
+
+    Raises ``AssertionError`` naming the case; a row without a forward-mode
+    formula raises torch's ``NotImplementedError``.
+    """
+    vs = [t.array.astype(np.float64) for t in v]
+
+    def by_jvp(*primals_and_tangents):
+        n = len(case.inputs)
+        return [torch.func.jvp(case.torch_fn, primals_and_tangents[:n], primals_and_tangents[n:])[1]]
+
+    both = case.tensors() + [t.tensor for t in v]
+    (u,) = by_jvp(*both)
+    what = f"torch.func.jvp: J v of {case.text or case.name}"
+    if isinstance(case.vjp, FiniteDifferences):
+        want = finite_diff.jvp(case.numpy_fn, case.arrays(), vs)
+        oracle.assert_matches(u, want.reshape(tuple(u.shape)), case.dtype, kind=case.kind, op=case.factor, what=what)
+    elif elementwise:
+        (grad,) = case.reference(vs[0])
+        oracle.assert_matches(u, grad.value, case.dtype, kind=case.kind, op=case.factor, scale=grad.scale, what=what)
+    else:
+        ref = case.reference(g.array)
+        want = sum(float(np.sum(r.value * w)) for r, w in zip(ref, vs))
+        terms = sum(float(np.sum(r.scale * np.abs(w))) for r, w in zip(ref, vs))
+        # Where the forward result itself is not finite (the mean of no
+        # elements) there is no derivative to weigh: the VJP gives those
+        # outputs' weights to no input either.
+        defined = np.isfinite(case.output()).reshape(tuple(u.shape))
+        got = np.sum((g.array.astype(np.float64) * u.detach().cpu().numpy().astype(np.float64))[defined])
+        oracle.assert_matches(np.asarray(got, dtype=dtypes.to_numpy(case.dtype)), np.asarray(want), case.dtype,
+                              kind=case.kind, op=case.factor, scale=np.asarray(terms), what=f"<g, {what}> vs <J^T g, v>")
+    same_on_cpu(by_jvp, both, [u], f"torch.func.jvp of {case.name}", op=case.factor)
 
 
 def check_weighting(case: GradCase, g1: Drawn, g2: Drawn) -> None:
