@@ -261,7 +261,9 @@ def test_ctc_loss_matches_the_forward_algorithm(dtype, device, case, reduction, 
     terms = fb.ctc_loss(-np.abs(lp), case["targets"], case["input_lengths"], case["target_lengths"], reduction,
                         zero_infinity)
     oracle.assert_matches(out, want, dtype, op="sum", scale=np.where(np.isfinite(terms), np.abs(terms) + 1, 1.0),
-                          what=f"F.ctc_loss({case}, reduction={reduction}, zero_infinity={zero_infinity})")
+                          what=f"F.ctc_loss(log_probs of {logits.shape}, targets={case['targets'].tolist()}, "
+                               f"input_lengths={case['input_lengths']}, target_lengths={case['target_lengths']}, "
+                               f"reduction={reduction}, zero_infinity={zero_infinity})")
 
 
 # --------------------------------------------------------------------------- random functions
@@ -291,14 +293,15 @@ def test_gumbel_softmax_soft_is_a_distribution_and_hard_its_argmax(dtype, device
                           what="gumbel_softmax(hard=True) straight-through gradient")
 
 
-ALPHA_KINDS = {"alpha_dropout": (F.alpha_dropout, False), "feature_alpha_dropout": (F.feature_alpha_dropout, True)}
+#: name: whether it drops whole channels
+ALPHA_KINDS = {"alpha_dropout": False, "feature_alpha_dropout": True}
 
 
 @pytest.mark.capability("dropout")
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.checks(f"nn.functional.{n}")) for n in ALPHA_KINDS])
 @pytest.mark.parametrize("p", [0.2, 0.5])
 def test_alpha_dropout_keeps_mean_and_variance_by_its_affine_map(name, p, device):
-    fn, per_channel = ALPHA_KINDS[name]
+    fn, per_channel = getattr(F, name), ALPHA_KINDS[name]
     n, c = 40, 30
     x = normal(3, n, c, 4)
     tx = torch.tensor(x, device=device)
