@@ -26,8 +26,8 @@ import torch.nn.functional as F
 from hypothesis import given, strategies as st
 
 from torchconform import dtypes, oracle, record
-from torchconform.nncheck import Expected, check, run
-from torchconform.references import functional_breadth as fb, losses as L, nn as ref, nn_expected as expected
+from torchconform.nncheck import Expected, check, rounded, run
+from torchconform.references import finite_diff, functional_breadth as fb, losses as L, nn as ref, nn_expected as expected
 
 pytestmark = [pytest.mark.area("nn"), pytest.mark.usefixtures("one_thread")]
 
@@ -251,19 +251,36 @@ def ctc_cases(draw):
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(case=ctc_cases(), reduction=st.sampled_from(["none", "mean", "sum"]), zero_infinity=st.booleans(), seed=seeds)
 def test_ctc_loss_matches_the_forward_algorithm(dtype, device, case, reduction, zero_infinity, seed):
-    logits = normal(seed, case["t"], case["n"], case["c"])
-    log_probs = torch.log_softmax(torch.tensor(logits, dtype=dtype, device=device), -1)
-    out = F.ctc_loss(log_probs, torch.tensor(case["targets"], device=device), case["input_lengths"],
-                     case["target_lengths"], reduction=reduction, zero_infinity=zero_infinity)
-    lp = dtypes.tensor_to_numpy(log_probs).astype(np.float64)
-    want = fb.ctc_loss(lp, case["targets"], case["input_lengths"], case["target_lengths"], reduction, zero_infinity)
+    logits = torch.tensor(normal(seed, case["t"], case["n"], case["c"]), dtype=dtype, device=device, requires_grad=True)
+    log_probs = torch.log_softmax(logits, -1)
+    lengths = dict(input_lengths=case["input_lengths"], target_lengths=case["target_lengths"])
+    out = F.ctc_loss(log_probs, torch.tensor(case["targets"], device=device), **lengths, reduction=reduction,
+                     zero_infinity=zero_infinity)
+    lp = dtypes.tensor_to_numpy(log_probs.detach()).astype(np.float64)
+    want = fb.ctc_loss(lp, case["targets"], **lengths, reduction=reduction, zero_infinity=zero_infinity)
     # a sum of up to T log-probabilities (and a log-sum-exp over alignments): their sizes bound the error
-    terms = fb.ctc_loss(-np.abs(lp), case["targets"], case["input_lengths"], case["target_lengths"], reduction,
-                        zero_infinity)
+    terms = fb.ctc_loss(-np.abs(lp), case["targets"], **lengths, reduction=reduction, zero_infinity=zero_infinity)
+    what = (f"F.ctc_loss(log_probs of {lp.shape}, targets={case['targets'].tolist()}, "
+            f"input_lengths={case['input_lengths']}, target_lengths={case['target_lengths']}, "
+            f"reduction={reduction}, zero_infinity={zero_infinity})")
     oracle.assert_matches(out, want, dtype, op="sum", scale=np.where(np.isfinite(terms), np.abs(terms) + 1, 1.0),
-                          what=f"F.ctc_loss(log_probs of {logits.shape}, targets={case['targets'].tolist()}, "
-                               f"input_lengths={case['input_lengths']}, target_lengths={case['target_lengths']}, "
-                               f"reduction={reduction}, zero_infinity={zero_infinity})")
+                          what=what)
+    if not np.all(np.isfinite(want)):
+        return  # no gradient to compare where a loss is infinite (zero_infinity exists for that)
+    # the gradient with respect to the logits under log_softmax, against float64 finite differences of the reference
+    g = rounded(np.asarray(normal(seed + 1, *np.shape(want))), dtype)
+    out.backward(torch.tensor(g, dtype=dtype, device=device))
+    x = dtypes.tensor_to_numpy(logits.detach()).astype(np.float64)
+
+    def loss_of_logits(z):
+        shifted = z - z.max(-1, keepdims=True)
+        return fb.ctc_loss(shifted - np.log(np.exp(shifted).sum(-1, keepdims=True)), case["targets"], **lengths,
+                           reduction=reduction, zero_infinity=zero_infinity)
+
+    (d_logits,) = finite_diff.vjp(loss_of_logits, [x], g)
+    # torch's kernel returns exp(log_probs) minus each class's alignment posterior: terms up to |g| per element
+    oracle.assert_matches(logits.grad, d_logits.value, dtype, kind="finite_difference", op="sum",
+                          scale=d_logits.scale + np.abs(g).max(), what=f"{what}: d/dlogits through log_softmax")
 
 
 # --------------------------------------------------------------------------- random functions
