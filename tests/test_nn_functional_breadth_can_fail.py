@@ -1,9 +1,11 @@
-"""The checks of conformance/test_nn_functional_breadth.py can fail: torch
-patched the way a real bug would be (a ctc_loss that ignores zero_infinity or
-drops the skip over a blank, an alpha_dropout with plain dropout's scale, a
-fractional pooling that reads its samples in the wrong order) makes the real
-Hypothesis test raise with a message naming the function and what differed.
-Each runs the test's inner function on one fixed example."""
+"""The checks of conformance/test_nn_functional_breadth.py and
+test_nn_torch_aliases.py can fail: torch patched the way a real bug would be
+(a ctc_loss that ignores zero_infinity, loses alignment mass or scales its
+gradient, an alpha_dropout with plain dropout's scale, a fractional pooling
+that reads its samples in the wrong order, a torch.layer_norm with the
+unbiased variance) makes the real Hypothesis test raise with a message naming
+the function and what differed. Each runs the test's inner function on one
+fixed example."""
 
 from __future__ import annotations
 
@@ -65,3 +67,36 @@ def test_fractional_pool_reading_its_samples_in_the_wrong_order_fails(monkeypatc
     with pytest.raises(AssertionError, match=r"F\.fractional_max_pool2d.*float64"):
         inner(breadth.test_fractional_max_pool_matches_its_interval_sequence)(dtype=torch.float64, device="cpu",
                                                                              cfg=cfg, seed=3)
+
+
+def test_ctc_loss_with_a_wrong_gradient_fails(monkeypatch):
+    original = F.ctc_loss
+
+    class ScaledGrad(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            return 1.1 * g
+
+    monkeypatch.setattr(F, "ctc_loss", lambda lp, *a, **kw: original(ScaledGrad.apply(lp), *a, **kw))
+    case = dict(CTC_CASE, input_lengths=[4, 4])  # every loss finite, so the gradient is compared
+    with pytest.raises(AssertionError, match=r"F\.ctc_loss.*d/dlogits"):
+        inner(breadth.test_ctc_loss_matches_the_forward_algorithm)(dtype=torch.float64, device="cpu", case=case,
+                                                                   seed=0, reduction="mean", zero_infinity=False)
+
+
+def test_torch_layer_norm_with_the_unbiased_variance_fails(monkeypatch):
+    from conformance import test_nn_torch_aliases as aliases
+
+    def unbiased(x, shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True):
+        axes = tuple(range(x.dim() - len(shape), x.dim()))
+        var, mean = torch.var_mean(x, axes, correction=1, keepdim=True)
+        return (x - mean) / torch.sqrt(var + eps) * weight + bias
+
+    monkeypatch.setattr(torch, "layer_norm", unbiased)
+    with pytest.raises(AssertionError, match=r"torch\.layer_norm \(seed 0\) \[float32, forward"):
+        inner(aliases.test_torch_entry_point_matches_numpy)(op="torch.layer_norm", dtype=torch.float32, device="cpu",
+                                                            seed=0)
