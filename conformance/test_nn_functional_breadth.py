@@ -27,7 +27,8 @@ from hypothesis import given, strategies as st
 
 from torchconform import dtypes, oracle, record
 from torchconform.nncheck import Expected, check, rounded, run
-from torchconform.references import finite_diff, functional_breadth as fb, losses as L, nn as ref, nn_expected as expected
+from torchconform.references import (finite_diff, functional_breadth as fb, losses as L, nn as ref, nn_expected as expected,
+                                     pool as pool_ref)
 
 pytestmark = [pytest.mark.area("nn"), pytest.mark.usefixtures("one_thread")]
 
@@ -185,8 +186,10 @@ def test_conv_tbc_matches_numpy(dtype, device, t, b, cin, cout, k, pad, seed):
     arrays = [normal(seed, t, b, cin), normal(seed + 1, k, cin, cout), normal(seed + 2, cout)]
     r = run(lambda x, w, bias: F.conv_tbc(x, w, bias, pad), arrays, dtype, device, seed, op="matmul")
     value, terms = fb.conv_tbc(*r.inputs, pad)
-    oracle.assert_matches(r.out, value, dtype, op="matmul", scale=terms,
-                          what=f"F.conv_tbc(x of {(t, b, cin)}, weight of {(k, cin, cout)}, pad={pad})")
+    grads = fb.conv_tbc_vjp(r.g, *r.inputs[:2], pad)
+    sizes = fb.conv_tbc_vjp(np.abs(r.g), *(np.abs(a) for a in r.inputs[:2]), pad)
+    check(r, Expected(value, grads, terms, sizes), dtype, op="matmul", grad_op="matmul", names=("x", "weight", "bias"),
+          what=f"F.conv_tbc(x of {(t, b, cin)}, weight of {(k, cin, cout)}, pad={pad})")
 
 
 # --------------------------------------------------------------------------- losses
@@ -380,13 +383,18 @@ def test_fractional_max_pool_matches_its_interval_sequence(dtype, device, cfg, s
     x = rng.standard_normal((cfg["n"], cfg["c"], *cfg["spatial"]))
     samples = rng.uniform(0, 1, (cfg["n"], cfg["c"], cfg["k"])).astype(dtypes.to_numpy(dtype))
     fn = getattr(F, f"fractional_max_pool{cfg['k']}d")
-    tx = torch.tensor(x, dtype=dtype, device=device)
+    tx = torch.tensor(x, dtype=dtype, device=device, requires_grad=True)
     tu = torch.tensor(samples, device=device)
     value, indices = fn(tx, cfg["kernel"], output_size=cfg["out"], return_indices=True, _random_samples=tu)
-    plain = fn(tx, cfg["kernel"], output_size=cfg["out"], _random_samples=tu)
-    xs = dtypes.tensor_to_numpy(tx).astype(np.float64)
+    plain = fn(tx.detach(), cfg["kernel"], output_size=cfg["out"], _random_samples=tu)
+    xs = dtypes.tensor_to_numpy(tx.detach()).astype(np.float64)
     want, argmax = fb.fractional_max_pool(xs, samples, cfg["kernel"], cfg["out"], dtypes.to_numpy(dtype))
     what = f"F.fractional_max_pool{cfg['k']}d(x of {x.shape}, {cfg['kernel']}, output_size={cfg['out']})"
     oracle.assert_matches(value, want, dtype, what=what)
     oracle.assert_matches(indices, argmax, torch.int64, what=f"{what} indices")
     oracle.assert_matches(plain, want, dtype, what=f"{what} without indices")
+    # the gradient goes to each window's maximum, summed where windows overlap
+    g = rounded(rng.standard_normal(want.shape), dtype)
+    value.backward(torch.tensor(g, dtype=dtype, device=device))
+    oracle.assert_matches(tx.grad, pool_ref.scatter_to_plane(g, argmax, x.shape), dtype, kind="gradient", op="sum",
+                          scale=pool_ref.scatter_to_plane(np.abs(g), argmax, x.shape), what=f"{what}: d/dx")

@@ -116,6 +116,21 @@ def conv_tbc(x, weight, bias, pad: int):
     return value, terms
 
 
+def conv_tbc_vjp(g, x, weight, pad: int):
+    """VJPs (d x, d weight, d bias) of :func:`conv_tbc` for the cotangent
+    ``g`` (T_out, B, C_out): each tap ``k`` is a matrix product of the
+    shifted, padded input with ``weight[k]``."""
+    k = weight.shape[0]
+    steps = g.shape[0]
+    gxp = np.zeros((x.shape[0] + 2 * pad,) + x.shape[1:])
+    xp = np.pad(x, ((pad, pad), (0, 0), (0, 0)))
+    gw = np.empty(weight.shape)
+    for j in range(k):
+        gxp[j:j + steps] += np.einsum("tbo,co->tbc", g, weight[j])
+        gw[j] = np.einsum("tbc,tbo->co", xp[j:j + steps], g)
+    return gxp[pad:pad + x.shape[0]], gw, g.sum(axis=(0, 1))
+
+
 def alpha_dropout(x, kept, p: float):
     """``alpha_dropout``'s output for the keep mask ``kept`` (bool, broadcast
     to ``x``; per element or per channel) at drop probability ``p``."""
