@@ -27,8 +27,8 @@ from hypothesis import given, strategies as st
 
 from torchconform import dtypes, oracle, record
 from torchconform.nncheck import Expected, check, rounded, run
-from torchconform.references import (finite_diff, functional_breadth as fb, losses as L, nn as ref, nn_expected as expected,
-                                     pool as pool_ref)
+from torchconform.references import (finite_diff, functional_breadth as fb, losses as L, nn as ref,
+                                     nn_expected as expected, pool as pool_ref)
 
 pytestmark = [pytest.mark.area("nn"), pytest.mark.usefixtures("one_thread")]
 

@@ -22,8 +22,9 @@ from hypothesis import given, strategies as st
 
 from torchconform import dtypes, oracle
 from torchconform.nncheck import rounded
-from torchconform.references import (activations as act, embedding as emb_ref, functional_breadth as fb, grid as grid_ref,
-                                     losses as L, nn as ref, nn_expected as expected, pool as pool_ref)
+from torchconform.references import (activations as act, embedding as emb_ref, functional_breadth as fb,
+                                     grid as grid_ref, losses as L, nn as ref, nn_expected as expected,
+                                     pool as pool_ref)
 
 pytestmark = [pytest.mark.area("nn"), pytest.mark.usefixtures("one_thread")]
 
