@@ -289,3 +289,13 @@ def test_kron_accepts_a_size_one_dim_with_any_stride(device):
     y = torch.arange(8.0, device=device).as_strided((2, 1), (3, 2), 1)       # (2, 1), strides (3, 2)
     expected = np.kron(x.cpu().numpy().astype(np.float64), y.cpu().numpy().astype(np.float64))
     assert_matches(torch.kron(x, y), expected, torch.float32, what="kron of size-1 dims with foreign strides")
+
+
+def test_fractional_max_pool3d_last_window_may_end_at_the_input_end(device):
+    # input 3, kernel 2, output 2: windows start at 0 and 1 (the last at in - k); sample 0 gives the same starts in 3-d
+    x = torch.arange(27.0, dtype=torch.float64, device=device).reshape(1, 1, 3, 3, 3)
+    samples = torch.zeros(1, 1, 3, dtype=torch.float64, device=device)
+    got = torch.nn.functional.fractional_max_pool3d(x, 2, output_size=2, _random_samples=samples)
+    plane = np.arange(27.0).reshape(3, 3, 3)
+    expected = np.array([[[plane[t:t + 2, h:h + 2, w:w + 2].max() for w in (0, 1)] for h in (0, 1)] for t in (0, 1)])
+    assert_matches(got, expected[None, None], torch.float64, what="fractional_max_pool3d(3x3x3, 2, output_size=2)")

@@ -54,7 +54,9 @@ def _windows(cfg):
 
 
 @pytest.mark.derivatives("reverse")
-@pytest.mark.checks("nn.functional.max_pool1d_with_indices", "nn.functional.max_pool2d_with_indices", "nn.functional.max_pool3d_with_indices")
+@pytest.mark.checks("nn.functional.max_pool1d_with_indices", "nn.functional.max_pool2d_with_indices",
+                    "nn.functional.max_pool3d_with_indices", "nn.functional.max_pool1d", "nn.functional.max_pool2d",
+                    "nn.functional.max_pool3d")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(cfg=window_cases(), seed=seeds)
@@ -76,6 +78,10 @@ def test_max_pool_nd_matches_numpy(dtype, device, cfg, seed):
            f"{cfg['dilation']}, ceil_mode={cfg['ceil_mode']})"
     check(r, want, dtype, grad_op="sum", what=what)
     oracle.assert_matches(indices[-1], argmax, torch.int64, what=f"{what} indices")
+    # without return_indices the call dispatches to another function
+    plain = _fn("max_pool", cfg["k"])(torch.tensor(r.inputs[0], dtype=dtype, device=device), cfg["kernel"],
+                                      cfg["stride"], cfg["padding"], cfg["dilation"], ceil_mode=cfg["ceil_mode"])
+    oracle.assert_matches(plain, want.value, dtype, what=f"{what} without indices")
 
 
 @pytest.mark.derivatives("reverse")
@@ -123,7 +129,9 @@ def test_lp_pool_nd_matches_numpy(dtype, device, cfg, p, seed):
 
 
 @pytest.mark.derivatives("reverse")
-@pytest.mark.checks("nn.functional.adaptive_avg_pool1d", "nn.functional.adaptive_avg_pool2d", "nn.functional.adaptive_avg_pool3d", "nn.functional.adaptive_max_pool1d_with_indices", "nn.functional.adaptive_max_pool2d_with_indices", "nn.functional.adaptive_max_pool3d_with_indices")
+@pytest.mark.checks("nn.functional.adaptive_avg_pool1d", "nn.functional.adaptive_avg_pool2d", "nn.functional.adaptive_avg_pool3d", "nn.functional.adaptive_max_pool1d_with_indices", "nn.functional.adaptive_max_pool2d_with_indices", "nn.functional.adaptive_max_pool3d_with_indices",
+                    "nn.functional.adaptive_max_pool1d", "nn.functional.adaptive_max_pool2d",
+                    "nn.functional.adaptive_max_pool3d")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @pytest.mark.parametrize("kind", ["max", "avg"])
@@ -151,6 +159,8 @@ def test_adaptive_pool_nd_matches_numpy(kind, dtype, device, k, n, c, data, seed
     want, argmax = expected.max_pool(r.inputs[0], r.g, windows=windows, out_shape=out_shape)
     check(r, want, dtype, grad_op="sum", what=what)
     oracle.assert_matches(indices[-1], argmax, torch.int64, what=f"{what} indices")
+    plain = _fn("adaptive_max_pool", k)(torch.tensor(r.inputs[0], dtype=dtype, device=device), out)
+    oracle.assert_matches(plain, want.value, dtype, what=f"{what} without indices")
 
 
 @pytest.mark.derivatives("reverse")
