@@ -182,6 +182,12 @@ def test_round_with_decimals_rounds_the_exact_scaled_value(device):
                    torch.float32, what="round(512.823486328125, decimals=3) in float32")
 
 
+def test_logit_clamps_below_one(device):
+    x = torch.tensor([1.0], dtype=torch.bfloat16, device=device)
+    assert_matches(torch.logit(x, eps=1e-3), np.array([math.log(0.999 / 0.001)]), torch.bfloat16,
+                   what="logit(1.0, eps=1e-3) in bfloat16")
+
+
 def test_sgn_of_a_tiny_complex_is_a_unit(device):
     x = torch.tensor([1e-45j], dtype=torch.complex64, device=device)
     assert_matches(torch.view_as_real(torch.sgn(x)), np.array([[0.0, 1.0]]), torch.float32, what="sgn(1e-45j) in complex64")

@@ -67,6 +67,16 @@ def logit(x, eps):
     return scipy.special.logit(p)
 
 
+def heaviside(x, y):
+    """The step function of ``numpy.heaviside``: 0 where ``x < 0``, ``y``
+    where ``x == 0``, 1 where ``x > 0``, nan where ``x`` is nan; in the
+    inputs' own dtype (``numpy.heaviside`` computes integers in float64,
+    which rounds an int64 ``y`` beyond 2**53)."""
+    dtype = np.result_type(x, y)
+    out = np.where(x == 0, y, (x > 0).astype(dtype)).astype(dtype)
+    return np.where(np.isnan(x), x, out) if dtype.kind == "f" else out
+
+
 def round_decimals(x, decimals):
     """``x`` rounded half to even at ``decimals`` decimal places: ``round(x * 10**d) / 10**d``
     (``x / 10**-d`` for negative ``d``), the formula torch.round documents;
