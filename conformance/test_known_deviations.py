@@ -289,3 +289,30 @@ def test_kron_accepts_a_size_one_dim_with_any_stride(device):
     y = torch.arange(8.0, device=device).as_strided((2, 1), (3, 2), 1)       # (2, 1), strides (3, 2)
     expected = np.kron(x.cpu().numpy().astype(np.float64), y.cpu().numpy().astype(np.float64))
     assert_matches(torch.kron(x, y), expected, torch.float32, what="kron of size-1 dims with foreign strides")
+
+
+def test_gcd_with_int_min_is_positive(device):
+    x, y = torch.tensor([5, 6], device=device), torch.tensor([-2**63, -2**63], device=device)
+    assert_matches(torch.gcd(x, y), np.gcd(np.array([5, 6]), np.array([-2**63, -2**63])), torch.int64,
+                   what="gcd([5, 6], -2**63)")
+
+
+def test_lcm_that_overflows_wraps_as_numpy(device):
+    x, y = torch.tensor([-2**62], device=device), torch.tensor([3], device=device)
+    assert_matches(torch.lcm(x, y), np.lcm(np.array([-2**62]), np.array([3])), torch.int64, what="lcm(-2**62, 3)")
+
+
+LCM_INT_MIN = '''\
+import torch
+print(torch.lcm(torch.tensor([-2**63]), torch.tensor([5])).tolist())  # SIGFPE: the process dies here
+'''
+
+
+def test_lcm_of_int_min_and_an_odd_number(device):
+    """Run in a subprocess: on torch 2.13 the call kills the process."""
+    script = LCM_INT_MIN.replace("torch.tensor([-2**63])", f"torch.tensor([-2**63], device={device!r})")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, (
+        f"torch.lcm(tensor([-2**63]), tensor([5])) killed the process (exit status {run.returncode}); "
+        f"NumPy gives -2**63\n--- standalone repro script ---\n{LCM_INT_MIN}")
+    assert run.stdout.strip() == str(np.lcm(np.array([-2**63]), np.array([5])).tolist()), run.stdout
