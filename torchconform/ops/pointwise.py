@@ -140,6 +140,23 @@ UNARY = [
     Op("positive", "torch.positive(x)", "+x", kinds=("int", "float", "complex")),
     Op("bitwise_not", "torch.bitwise_not(x)", "np.invert(x)", kinds=("bool", "int"), inplace="x.bitwise_not_()",
        out="torch.bitwise_not(x, out=out)"),
+    # Casts, on values the target dtype holds: NumPy's astype (float to integer truncates towards zero,
+    # integers wrap modulo 2**bits in both); a float target's reference is the value itself, which the
+    # comparison rounds to the target. float16 and bfloat16 round to nearest even, as NumPy's float16.
+    Op("bool", "x.bool()", "x.astype(bool)", kinds=ALL, out_dtype="bool"),
+    Op("byte", "x.byte()", "x.astype(np.uint8)", kinds=REAL, out_dtype="uint8", domain=(0, 255), specials=False),
+    Op("char", "x.char()", "x.astype(np.int8)", kinds=REAL, out_dtype="int8", domain=(-128, 127), specials=False),
+    Op("short", "x.short()", "x.astype(np.int16)", kinds=REAL, out_dtype="int16", domain=(-32768, 32767),
+       specials=False),
+    Op("int", "x.int()", "x.astype(np.int32)", kinds=REAL, out_dtype="int32", domain=(-2e9, 2e9), specials=False),
+    Op("long", "x.long()", "x.astype(np.int64)", kinds=REAL, out_dtype="long", domain=(-9e18, 9e18),
+       specials=False),
+    Op("half", "x.half()", "x", kinds=REAL, out_dtype="float16", domain=(-65504, 65504)),
+    Op("bfloat16", "x.bfloat16()", "x", kinds=REAL, out_dtype="bfloat16", domain=(-3e38, 3e38)),
+    Op("cfloat", "x.cfloat()", "x.astype(np.complex128)", kinds=NUMERIC, out_dtype="complex64",
+       domain=(-3e38, 3e38)),
+    Op("cdouble", "x.cdouble()", "x.astype(np.complex128)", kinds=NUMERIC, out_dtype="complex128"),
+    Op("type_as", "x.type_as(torch.zeros((), dtype=torch.float64))", "x", kinds=REAL, out_dtype="float64"),
     # ``~x`` (see the operator rows of BINARY for why through handle_torch_function).
     Op("__invert__", "torch.overrides.handle_torch_function(torch.Tensor.__invert__, (x,), x)", "np.invert(x)",
        kinds=("bool", "int")),
