@@ -316,3 +316,9 @@ def test_lcm_of_int_min_and_an_odd_number(device):
         f"torch.lcm(tensor([-2**63]), tensor([5])) killed the process (exit status {run.returncode}); "
         f"NumPy gives -2**63\n--- standalone repro script ---\n{LCM_INT_MIN}")
     assert run.stdout.strip() == str(np.lcm(np.array([-2**63]), np.array([5])).tolist()), run.stdout
+
+
+def test_isin_with_transposed_test_elements(device):
+    test_elements = torch.arange(6.0, device=device).reshape(2, 3).t()
+    assert_matches(torch.isin(torch.tensor(1.0, device=device), test_elements),
+                   np.isin(1.0, np.arange(6.0).reshape(2, 3).T), torch.bool, what="isin(1.0, arange(6).reshape(2, 3).t())")

@@ -2,16 +2,19 @@
 cumprod, cummax/cummin with their indices, logcumsumexp, stable sort and
 argsort, topk, kthvalue, median, quantile with every interpolation, mode,
 unique, searchsorted, histograms, counts, nan-reductions, diff, trapezoid,
-cov, aminmax) against NumPy/SciPy, per dtype, on every device, in every
+cov, aminmax, isin) against NumPy/SciPy, per dtype, on every device, in every
 drawn layout."""
 
+import numpy as np
 import pytest
+import torch
 from hypothesis import given, strategies as st
 
 from torchconform import record
 from torchconform.opcheck import check_op, op_cases, op_dtype_params, require_dtype
+from torchconform.oracle import assert_matches
 from torchconform.ops import ORDER
-from torchconform.strategies import LAYOUTS
+from torchconform.strategies import LAYOUTS, dtypes_for, shapes, tensors
 
 pytestmark = pytest.mark.area("order")
 
@@ -31,3 +34,32 @@ def test_order_op_matches_numpy(op, dtype, device, data):
         layouts = [layout for layout in LAYOUTS if layout != left_out]
         record.note("deviation", deviation)
     check_op(data.draw(op_cases(op, dtype, device, layouts=layouts), label="case"))
+
+
+ISIN_LAYOUT = "isin-non-viewable-test-elements-raises"
+
+
+def _flattens_as_a_view(t):
+    try:
+        t.view(-1)
+    except RuntimeError:
+        return False
+    return True
+
+
+@pytest.mark.capability("forward")
+@given(data=st.data())
+def test_isin_matches_numpy(device, data):
+    """torch.isin(elements, test_elements, invert=) against numpy.isin, for independent shapes and
+    layouts of both (0-d included); values from a small range so that members are common."""
+    dtype = data.draw(dtypes_for(device, ("int", "float")), label="dtype")
+    elements, test_elements = (data.draw(tensors(dtype, shape=shapes(max_dims=3), device=device, domain=(-4, 4)),
+                                         label=name) for name in ("elements", "test_elements"))
+    invert = data.draw(st.booleans(), label="invert")
+    if not _flattens_as_a_view(test_elements.tensor):
+        # A property of the layout, not of the values; the deviation has its own example test.
+        record.note("deviation", ISIN_LAYOUT)
+        return
+    expected = np.isin(elements.array, test_elements.array, invert=invert)
+    assert_matches(torch.isin(elements.tensor, test_elements.tensor, invert=invert), expected, torch.bool,
+                   what=f"isin(elements, test_elements, invert={invert})")
