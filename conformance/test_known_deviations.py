@@ -322,3 +322,16 @@ def test_isin_with_transposed_test_elements(device):
     test_elements = torch.arange(6.0, device=device).reshape(2, 3).t()
     assert_matches(torch.isin(torch.tensor(1.0, device=device), test_elements),
                    np.isin(1.0, np.arange(6.0).reshape(2, 3).T), torch.bool, what="isin(1.0, arange(6).reshape(2, 3).t())")
+
+
+def test_gradient_of_a_uint8_tensor(device):
+    x = torch.tensor([0, 3, 1], dtype=torch.uint8, device=device)
+    (result,) = torch.gradient(x)
+    assert_matches(result, np.gradient(np.array([0, 3, 1], np.uint8)), torch.float32, what="gradient(uint8 [0, 3, 1])")
+
+
+def test_gradient_of_integers_does_not_wrap(device):
+    x = torch.tensor([100, -100, 100], dtype=torch.int8, device=device)
+    (result,) = torch.gradient(x)
+    assert_matches(result, np.gradient(np.array([100, -100, 100], np.int8)), torch.float32,
+                   what="gradient(int8 [100, -100, 100])")

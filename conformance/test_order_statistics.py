@@ -10,7 +10,7 @@ import pytest
 import torch
 from hypothesis import given, strategies as st
 
-from torchconform import record
+from torchconform import dtypes, record
 from torchconform.opcheck import check_op, op_cases, op_dtype_params, require_dtype
 from torchconform.oracle import assert_matches
 from torchconform.ops import ORDER
@@ -63,3 +63,64 @@ def test_isin_matches_numpy(device, data):
     expected = np.isin(elements.array, test_elements.array, invert=invert)
     assert_matches(torch.isin(elements.tensor, test_elements.tensor, invert=invert), expected, torch.bool,
                    what=f"isin(elements, test_elements, invert={invert})")
+
+
+FLOATS = ("float",)
+
+
+@pytest.mark.capability("forward")
+@given(data=st.data())
+def test_corrcoef_matches_numpy(device, data):
+    """torch.corrcoef of a (variables, observations) matrix against numpy.corrcoef (both clip to [-1, 1];
+    a constant variable's row is nan). Its error is cov's, eps |x|max^2, over sd_i sd_j."""
+    dtype = data.draw(dtypes_for(device, FLOATS), label="dtype")
+    shape = data.draw(st.tuples(st.integers(1, 4), st.integers(1, 5)), label="shape")
+    drawn = data.draw(tensors(dtype, shape=shape, device=device, domain=(-10, 10), specials=False), label="x")
+    x = drawn.array.astype(np.float64)
+    with np.errstate(all="ignore"):
+        expected = np.corrcoef(x)
+        spread = np.sqrt(np.outer(np.var(x, axis=1), np.var(x, axis=1)))
+        scale = np.max(np.abs(x)) ** 2 / spread
+    scale = np.where(np.isfinite(scale), scale, 0.0).reshape(np.shape(expected))
+    assert_matches(torch.corrcoef(drawn.tensor), expected, dtype, op="var", scale=scale, what="corrcoef")
+
+
+@pytest.mark.capability("forward")
+@given(data=st.data())
+def test_gradient_matches_numpy_gradient(device, data):
+    """torch.gradient(x, spacing=h, dim=d, edge_order=e) against numpy.gradient(x, h, axis=d, edge_order=e):
+    second-order central differences inside, one-sided first- or second-order ones at the edges.
+    Its error is that of a difference of terms of size |x| / h."""
+    dtype = data.draw(dtypes_for(device, ("int", "float")), label="dtype")
+    drawn = data.draw(tensors(dtype, shape=shapes(min_dims=1, max_dims=3, min_side=3), device=device,
+                              domain=(-100, 100), specials=False), label="x")
+    dim = data.draw(st.integers(-drawn.array.ndim, drawn.array.ndim - 1), label="dim")
+    spacing = data.draw(st.sampled_from([1.0, 0.5, 2.0]), label="spacing")
+    edge_order = data.draw(st.sampled_from([1, 2]), label="edge_order")
+    if dtype == torch.uint8:
+        record.note("deviation", "gradient-refuses-uint8")  # its own strict-xfail example checks it
+        return
+    x = drawn.array.astype(np.float64)
+    expected = np.gradient(x, spacing, axis=dim, edge_order=edge_order)
+    (result,) = torch.gradient(drawn.tensor, spacing=spacing, dim=dim, edge_order=edge_order)
+    out_dtype = dtype if dtype.is_floating_point else torch.get_default_dtype()
+    if not dtype.is_floating_point:
+        wraps = _near(np.abs(x) * 4 > torch.iinfo(dtype).max, dim)
+        if np.any(wraps):
+            record.note("deviation", "gradient-integer-terms-wrap")  # its own strict-xfail example checks it
+            expected = np.where(wraps, dtypes.tensor_to_numpy(result).astype(np.float64), expected)
+    assert_matches(result, expected, out_dtype, op="sum", scale=np.full(expected.shape, 4 * np.max(np.abs(x)) / spacing),
+                   what=f"gradient(x, spacing={spacing}, dim={dim}, edge_order={edge_order})")
+
+
+def _near(mask, dim):
+    """``mask`` widened by two elements either way along ``dim``: the elements whose difference
+    stencil (interior and edge, either edge order) reaches a marked element."""
+    out = mask.copy()
+    for shift in (-2, -1, 1, 2):
+        moved = np.roll(mask, shift, axis=dim)
+        index = [slice(None)] * mask.ndim
+        index[dim] = slice(0, shift) if shift > 0 else slice(shift, None)  # no wrap-around
+        moved[tuple(index)] = False
+        out |= moved
+    return out
