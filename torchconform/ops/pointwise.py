@@ -140,6 +140,15 @@ UNARY = [
     Op("positive", "torch.positive(x)", "+x", kinds=("int", "float", "complex")),
     Op("bitwise_not", "torch.bitwise_not(x)", "np.invert(x)", kinds=("bool", "int"), inplace="x.bitwise_not_()",
        out="torch.bitwise_not(x, out=out)"),
+    # scipy.special.multigammaln is defined (torch.mvlgamma too) for x > (p - 1) / 2: 1.5 at p = 4.
+    Op("mvlgamma", "torch.mvlgamma(x, p)", "scipy.special.multigammaln(x, p)", domain=(1.6, 50.0), specials=False,
+       factor="special", grad=FD,
+       params=lambda shapes, dtype: st.fixed_dictionaries({"p": st.integers(1, 4)})),
+    Op("renorm", "torch.renorm(x, p, dim, maxnorm)", "ref.renorm(x, p, dim, maxnorm)", min_dims=2,
+       domain=(-10.0, 10.0), specials=False, factor="sum", scale="np.abs(x)",
+       params=lambda shapes, dtype: st.fixed_dictionaries({
+           "p": st.sampled_from([1.0, 2.0, 3.0]), "dim": st.integers(0, max(len(shapes[0]), 1) - 1),
+           "maxnorm": st.sampled_from([0.5, 1.0, 5.0])})),
     # Casts, on values the target dtype holds: NumPy's astype (float to integer truncates towards zero,
     # integers wrap modulo 2**bits in both); a float target's reference is the value itself, which the
     # comparison rounds to the target. float16 and bfloat16 round to nearest even, as NumPy's float16.
