@@ -127,14 +127,14 @@ def _sum_of_batch_products(a, b):
     return np.sum(np.matmul(a, b), axis=0)
 
 
-#: The products with an added term, ``beta * input + alpha * product``: operand shapes from (B, n, k, m),
-#: the torch call and the product's NumPy reference.
+#: The products with an added term, ``beta * input + alpha * product`` (``torch.<name>``): operand
+#: shapes from (B, n, k, m) and the product's NumPy reference.
 SCALED_PRODUCTS = {
-    "addmm": (lambda B, n, k, m: [(n, m), (n, k), (k, m)], torch.addmm, np.matmul),
-    "addmv": (lambda B, n, k, m: [(n,), (n, k), (k,)], torch.addmv, np.matmul),
-    "addr": (lambda B, n, k, m: [(n, m), (n,), (m,)], torch.addr, np.outer),
-    "baddbmm": (lambda B, n, k, m: [(B, n, m), (B, n, k), (B, k, m)], torch.baddbmm, np.matmul),
-    "addbmm": (lambda B, n, k, m: [(n, m), (B, n, k), (B, k, m)], torch.addbmm, _sum_of_batch_products),
+    "addmm": (lambda B, n, k, m: [(n, m), (n, k), (k, m)], np.matmul),
+    "addmv": (lambda B, n, k, m: [(n,), (n, k), (k,)], np.matmul),
+    "addr": (lambda B, n, k, m: [(n, m), (n,), (m,)], np.outer),
+    "baddbmm": (lambda B, n, k, m: [(B, n, m), (B, n, k), (B, k, m)], np.matmul),
+    "addbmm": (lambda B, n, k, m: [(n, m), (B, n, k), (B, k, m)], _sum_of_batch_products),
 }
 
 
@@ -144,7 +144,8 @@ SCALED_PRODUCTS = {
 def test_scaled_product_matches_numpy(op, device, data):
     """torch docs: ``beta * input + alpha * product``, where beta = 0 ignores input (nan and inf in it
     do not propagate); the error is relative to ``|beta||input| + |alpha| |a||b|``."""
-    shapes_of, call, product = SCALED_PRODUCTS[op]
+    shapes_of, product = SCALED_PRODUCTS[op]
+    call = getattr(torch, op)
     dtype = data.draw(product_dtypes(device), label="dtype")
     sides = [data.draw(SIDES, label=name) for name in "Bnkm"]
     term, a, b = [data.draw(tensors(dtype, shape=s, device=device, domain=DOMAIN), label=name)
