@@ -567,6 +567,27 @@ def check_cross(data, dtype, device, op):
     assert_matches(result, np.cross(x, y), dtype, op="linalg", scale=scale, what="linalg.cross")
 
 
+@pytest.mark.capability("forward")
+@given(data=st.data())
+def test_cross_with_a_dim_matches_numpy_cross(device, data):
+    """torch.cross(a, b, dim=d): the size-3 dim is drawn anywhere (numpy.cross's axis)."""
+    dtype = data.draw(product_dtypes(device), label="dtype")
+    batch = data.draw(broadcastable_shapes(2, max_dims=2, max_side=3), label="batch")
+    ndim = max(len(s) for s in batch.input_shapes) + 1  # equal ranks, as linalg.cross
+    dim = data.draw(st.integers(-ndim, ndim - 1), label="dim")
+    at = dim % ndim
+    shapes_ = [((1,) * (ndim - 1 - len(s)) + s)[:at] + (3,) + ((1,) * (ndim - 1 - len(s)) + s)[at:]
+               for s in batch.input_shapes]
+    a, b = operands(data, dtype, device, *shapes_)
+    ref = dtypes.reference_dtype(dtype)
+    x, y = np.moveaxis(a.array.astype(ref), at, -1), np.moveaxis(b.array.astype(ref), at, -1)
+    expected = np.moveaxis(np.cross(x, y), -1, at)
+    scale = None if dtypes.is_exact(dtype) else np.moveaxis(
+        np.abs(x[..., [1, 2, 0]] * y[..., [2, 0, 1]]) + np.abs(x[..., [2, 0, 1]] * y[..., [1, 2, 0]]), -1, at)
+    assert_matches(torch.cross(a.tensor, b.tensor, dim=dim), expected, dtype, op="linalg", scale=scale,
+                   what=f"cross(a, b, dim={dim})")
+
+
 def check_vecdot(data, dtype, device, op):
     shapes_ = data.draw(broadcastable_shapes(2, min_dims=1, max_dims=3, max_side=3), label="shapes")
     a, b = operands(data, dtype, device, *shapes_.input_shapes)
