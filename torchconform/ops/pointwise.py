@@ -165,6 +165,10 @@ UNARY = [
     Op("cfloat", "x.cfloat()", "x.astype(np.complex128)", kinds=NUMERIC, out_dtype="complex64",
        domain=(-3e38, 3e38)),
     Op("cdouble", "x.cdouble()", "x.astype(np.complex128)", kinds=NUMERIC, out_dtype="complex128"),
+    # complex32 has no NumPy type: the result is read back as complex64 (exact), against NumPy's float16
+    # rounding of the value (round to nearest even).
+    Op("chalf", "x.chalf().cfloat()", "x.astype(np.float16).astype(np.complex128)", kinds=REAL,
+       out_dtype="complex64", domain=(-65504, 65504)),
     Op("type_as", "x.type_as(torch.zeros((), dtype=torch.float64))", "x", kinds=REAL, out_dtype="float64"),
     # ``~x`` (see the operator rows of BINARY for why through handle_torch_function).
     Op("__invert__", "torch.overrides.handle_torch_function(torch.Tensor.__invert__, (x,), x)", "np.invert(x)",
