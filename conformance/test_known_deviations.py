@@ -297,6 +297,52 @@ def test_kron_accepts_a_size_one_dim_with_any_stride(device):
     assert_matches(torch.kron(x, y), expected, torch.float32, what="kron of size-1 dims with foreign strides")
 
 
+def test_gcd_with_int_min_is_positive(device):
+    x, y = torch.tensor([5, 6], device=device), torch.tensor([-2**63, -2**63], device=device)
+    assert_matches(torch.gcd(x, y), np.gcd(np.array([5, 6]), np.array([-2**63, -2**63])), torch.int64,
+                   what="gcd([5, 6], -2**63)")
+
+
+def test_lcm_that_overflows_wraps_as_numpy(device):
+    x, y = torch.tensor([-2**62], device=device), torch.tensor([3], device=device)
+    assert_matches(torch.lcm(x, y), np.lcm(np.array([-2**62]), np.array([3])), torch.int64, what="lcm(-2**62, 3)")
+
+
+LCM_INT_MIN = '''\
+import torch
+print(torch.lcm(torch.tensor([-2**63]), torch.tensor([5])).tolist())  # SIGFPE: the process dies here
+'''
+
+
+def test_lcm_of_int_min_and_an_odd_number(device):
+    """Run in a subprocess: on torch 2.13 the call kills the process."""
+    script = LCM_INT_MIN.replace("torch.tensor([-2**63])", f"torch.tensor([-2**63], device={device!r})")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, (
+        f"torch.lcm(tensor([-2**63]), tensor([5])) killed the process (exit status {run.returncode}); "
+        f"NumPy gives -2**63\n--- standalone repro script ---\n{LCM_INT_MIN}")
+    assert run.stdout.strip() == str(np.lcm(np.array([-2**63]), np.array([5])).tolist()), run.stdout
+
+
+def test_isin_with_transposed_test_elements(device):
+    test_elements = torch.arange(6.0, device=device).reshape(2, 3).t()
+    assert_matches(torch.isin(torch.tensor(1.0, device=device), test_elements),
+                   np.isin(1.0, np.arange(6.0).reshape(2, 3).T), torch.bool, what="isin(1.0, arange(6).reshape(2, 3).t())")
+
+
+def test_gradient_of_a_uint8_tensor(device):
+    x = torch.tensor([0, 3, 1], dtype=torch.uint8, device=device)
+    (result,) = torch.gradient(x)
+    assert_matches(result, np.gradient(np.array([0, 3, 1], np.uint8)), torch.float32, what="gradient(uint8 [0, 3, 1])")
+
+
+def test_gradient_of_integers_does_not_wrap(device):
+    x = torch.tensor([100, -100, 100], dtype=torch.int8, device=device)
+    (result,) = torch.gradient(x)
+    assert_matches(result, np.gradient(np.array([100, -100, 100], np.int8)), torch.float32,
+                   what="gradient(int8 [100, -100, 100])")
+
+
 def test_fractional_max_pool3d_last_window_may_end_at_the_input_end(device):
     # input 3, kernel 2, output 2: windows start at 0 and 1 (the last at in - k); sample 0 gives the same starts in 3-d
     x = torch.arange(27.0, dtype=torch.float64, device=device).reshape(1, 1, 3, 3, 3)

@@ -342,3 +342,13 @@ def variance(x, dim, correction, keepdim):
 def standard_deviation(x, dim, correction, keepdim):
     """sqrt of :func:`variance` (same arguments, shapes and float64 result)."""
     return np.sqrt(variance(x, dim, correction, keepdim))
+
+
+def renorm(x, p, dim, maxnorm):
+    """torch.renorm's definition (its docs): every sub-tensor ``x`` takes at index ``i`` of ``dim``
+    whose p-norm exceeds ``maxnorm`` is scaled to p-norm ``maxnorm``, the others are kept. The
+    scale is ``maxnorm / (norm + 1e-7)``, the 1e-7 guard of ATen's renorm kernel (the docs leave
+    it out). ``x``: float64 array of at least 2 dims; same shape out."""
+    axes = tuple(a for a in range(x.ndim) if a != dim % x.ndim)
+    norm = np.sum(np.abs(x) ** p, axis=axes, keepdims=True) ** (1.0 / p)
+    return x * np.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
