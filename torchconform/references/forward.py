@@ -332,3 +332,12 @@ def variance(x, dim, correction, keepdim):
 def standard_deviation(x, dim, correction, keepdim):
     """sqrt of :func:`variance` (same arguments, shapes and float64 result)."""
     return np.sqrt(variance(x, dim, correction, keepdim))
+
+
+def sum_to_size(x, size):
+    """``x`` summed, keeping dims, over its leading dims beyond ``len(size)``
+    and the dims where ``size`` is 1: the gradient of broadcasting ``size``
+    to ``x.shape`` (torch ``Tensor.sum_to_size`` docs; NumPy broadcasting rules)."""
+    lead = x.ndim - len(size)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(size) if n == 1)
+    return np.sum(x, axis=axes, keepdims=True).reshape(size)
