@@ -289,3 +289,12 @@ def test_kron_accepts_a_size_one_dim_with_any_stride(device):
     y = torch.arange(8.0, device=device).as_strided((2, 1), (3, 2), 1)       # (2, 1), strides (3, 2)
     expected = np.kron(x.cpu().numpy().astype(np.float64), y.cpu().numpy().astype(np.float64))
     assert_matches(torch.kron(x, y), expected, torch.float32, what="kron of size-1 dims with foreign strides")
+
+
+@pytest.mark.capability("indexing")
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=["float16", "bfloat16"])
+def test_index_reduce_prod_on_half_precision(device, dtype):
+    x = torch.full((2, 1), 2.0, dtype=dtype, device=device)
+    source = torch.full((2, 1), 3.0, dtype=dtype, device=device)
+    result = x.index_reduce(0, torch.tensor([0, 0], device=device), source, "prod")
+    assert_matches(result, np.array([[18.0], [2.0]]), dtype, what="index_reduce(prod) on half precision")

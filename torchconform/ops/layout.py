@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from torchconform.ops.record import ALL, NUMERIC, Op
+from torchconform.ops.record import ALL, NUMERIC, Deviates, Op
 
 _MOVE = ALL  # moving values works on every dtype
 _BOUNDED = (-1e4, 1e4)
@@ -398,6 +398,12 @@ def _scatter(draw, shapes, dtype):
 
 
 @st.composite
+def _index_reduce(draw, shapes, dtype):
+    return {**draw(_with_source(shapes, dtype, unique=False)),
+            "reduce": draw(st.sampled_from(["prod", "mean", "amax", "amin"])), "include_self": draw(st.booleans())}
+
+
+@st.composite
 def _mask(draw, shapes, dtype):
     size = 1
     for s in shapes[0]:
@@ -436,6 +442,13 @@ INDEXING = [
        f"ref.index_add(x, dim, {_NP_INDEX}, {_NP_SRC})", kinds=NUMERIC, domain=_BOUNDED, min_dims=1,
        params=lambda shapes, dtype: _with_source(shapes, dtype, unique=False), factor="sum",
        scale=f"ref.index_add(np.abs(x), dim, {_NP_INDEX}, np.abs({_NP_SRC}))"),
+    Op("index_reduce", f"x.index_reduce(dim, {_INDEX}, {_SRC}, reduce, include_self=include_self)",
+       f"ref.index_reduce(x, dim % x.ndim, {_NP_INDEX}, {_NP_SRC}, reduce, include_self)",
+       kinds=("int", "float"), domain=(-100, 100), specials=False, min_dims=1, params=_index_reduce, factor="prod",
+       crash=Deviates("index-reduce-prod-half-precision-raises",
+                      "np.full(x.shape, reduce == 'prod' and dtype in ('float16', 'bfloat16'))"),
+       scale=f"ref.index_reduce(np.abs(x), dim % x.ndim, {_NP_INDEX}, np.abs({_NP_SRC}), 'prod', True)"
+             f" + ref.index_reduce(np.abs(x), dim % x.ndim, {_NP_INDEX}, np.abs({_NP_SRC}), 'mean', True)"),
     Op("index_copy", f"x.index_copy(dim, {_INDEX}, {_SRC})", f"ref.index_copy(x, dim, {_NP_INDEX}, {_NP_SRC})",
        kinds=_MOVE, min_dims=1, params=lambda shapes, dtype: _with_source(shapes, dtype, unique=True)),
     Op("index_fill", f"x.index_fill(dim, {_INDEX}, value)", f"ref.index_fill(x, dim, {_NP_INDEX}, value)",

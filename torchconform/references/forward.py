@@ -196,6 +196,16 @@ def scatter_reduce(x, dim, index, src, reduce, include_self):
     return out
 
 
+def index_reduce(x, dim, index, source, reduce, include_self):
+    """torch.index_reduce: slice ``i`` of ``source`` along ``dim`` reduced
+    ("prod", "mean", "amax", "amin") into slice ``index[i]`` of ``x``, which is
+    :func:`scatter_reduce` with the 1-d ``index`` spread over ``source``'s other dims."""
+    shape = [1] * source.ndim
+    shape[dim] = -1
+    spread = np.broadcast_to(np.asarray(index).reshape(shape), source.shape)
+    return scatter_reduce(x, dim, spread, source, reduce, include_self)
+
+
 def masked_scatter(x, mask, src):
     """``x`` with the positions where ``mask`` is true (in row-major order)
     filled from the leading elements of ``src``, as torch.masked_scatter."""
