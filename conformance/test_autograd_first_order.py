@@ -26,6 +26,7 @@ pytestmark = [pytest.mark.area("autograd"), pytest.mark.capability("grad")]
 
 DTYPE = st.sampled_from(GRAD_DTYPES)
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.parametrize("op", differentiable_rows(TABLE), ids=lambda op: op.name)
 @given(data=st.data())
 def test_op_gradient_matches_numpy(op, device, data):
@@ -178,13 +179,21 @@ BUILT = {
 }
 
 
-@pytest.mark.parametrize("cases", BUILT.values(), ids=BUILT.keys())
+#: The op family each built case is about (its key, where that is not the op's name).
+_FAMILY = {"pow_scalar": "pow"}
+
+
+@pytest.mark.derivatives("reverse")
+@pytest.mark.parametrize("cases", [pytest.param(cases, id=key, marks=pytest.mark.checks(_FAMILY.get(key, key)))
+                                   for key, cases in BUILT.items()])
 @given(data=st.data())
 def test_gradient_matches_numpy_vjp(cases, device, data):
     case = data.draw(cases(data.draw(DTYPE, label="dtype"), device), label="case")
     check_first_order(case, data.draw(cotangents(case, device), label="g"))
 
 
+@pytest.mark.checks("clamp")
+@pytest.mark.derivatives("reverse")
 def test_clamp_gradient_reaches_a_broadcast_input(device):
     """clamp(x, lo, hi) with tensor bounds broadcasts x forward, but when
     ``hi`` requires grad its backward raises "output with shape [] doesn't

@@ -26,6 +26,7 @@ DTYPE = st.sampled_from(GRAD_DTYPES)
 
 
 @OPS
+@pytest.mark.derivatives("reverse")
 @given(data=st.data())
 def test_gradient_grad_tensors_and_grad_outputs_agree_with_numpy(op, device, data):
     case = data.draw(op_grad_cases(op, data.draw(DTYPE, label="dtype"), device), label="case")
@@ -34,6 +35,7 @@ def test_gradient_grad_tensors_and_grad_outputs_agree_with_numpy(op, device, dat
 
 
 @OPS
+@pytest.mark.derivatives("reverse")
 @given(data=st.data())
 def test_gradient_is_linear_in_the_weights(op, device, data):
     case = data.draw(op_grad_cases(op, data.draw(DTYPE, label="dtype"), device), label="case")
@@ -43,6 +45,8 @@ def test_gradient_is_linear_in_the_weights(op, device, data):
 
 
 @pytest.mark.parametrize("layout", ["contiguous", "transposed", "sliced", "expanded"])
+@pytest.mark.checks("mul")
+@pytest.mark.derivatives("reverse")
 @given(data=st.data())
 def test_weights_of_any_layout_give_the_numpy_vjp(layout, device, data):
     case = data.draw(op_grad_cases(TABLE["mul"], data.draw(DTYPE, label="dtype"), device), label="case")

@@ -24,7 +24,7 @@ from hypothesis import given, strategies as st
 
 from torchconform import dtypes, oracle, record
 
-pytestmark = [pytest.mark.area("autograd"), pytest.mark.capability("grad")]
+pytestmark = [pytest.mark.area("autograd"), pytest.mark.capability("grad"), pytest.mark.derivatives("reverse")]
 
 DTYPES = [torch.float32, torch.float64]
 #: A grid holding the kinks (0, the clamp bounds -1 and 1) and repeated values.

@@ -298,3 +298,13 @@ def test_index_reduce_prod_on_half_precision(device, dtype):
     source = torch.full((2, 1), 3.0, dtype=dtype, device=device)
     result = x.index_reduce(0, torch.tensor([0, 0], device=device), source, "prod")
     assert_matches(result, np.array([[18.0], [2.0]]), dtype, what="index_reduce(prod) on half precision")
+
+
+def test_fractional_max_pool3d_last_window_may_end_at_the_input_end(device):
+    # input 3, kernel 2, output 2: windows start at 0 and 1 (the last at in - k); sample 0 gives the same starts in 3-d
+    x = torch.arange(27.0, dtype=torch.float64, device=device).reshape(1, 1, 3, 3, 3)
+    samples = torch.zeros(1, 1, 3, dtype=torch.float64, device=device)
+    got = torch.nn.functional.fractional_max_pool3d(x, 2, output_size=2, _random_samples=samples)
+    plane = np.arange(27.0).reshape(3, 3, 3)
+    expected = np.array([[[plane[t:t + 2, h:h + 2, w:w + 2].max() for w in (0, 1)] for h in (0, 1)] for t in (0, 1)])
+    assert_matches(got, expected[None, None], torch.float64, what="fractional_max_pool3d(3x3x3, 2, output_size=2)")

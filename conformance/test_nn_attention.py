@@ -25,6 +25,7 @@ DTYPES = [torch.float32, torch.float64]
 seeds = st.integers(0, 2**32 - 1)
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.scaled_dot_product_attention")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -59,6 +60,7 @@ def test_scaled_dot_product_attention_matches_numpy(dtype, device, lead, l, s, e
           f"mask={mask}, is_causal={is_causal}, scale={scale})")
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.multi_head_attention_forward")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)

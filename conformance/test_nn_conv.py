@@ -56,6 +56,7 @@ def conv_cases(draw):
                 shape=(draw(st.integers(1, 2)), cin, *spatial), bias=draw(st.booleans()))
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.conv1d", "nn.functional.conv2d", "nn.functional.conv3d", "nn.functional.pad")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -97,6 +98,7 @@ def conv_transpose_cases(draw):
                 bias=draw(st.booleans()))
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.conv_transpose1d", "nn.functional.conv_transpose2d", "nn.functional.conv_transpose3d")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)

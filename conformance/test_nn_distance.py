@@ -25,6 +25,7 @@ NORMS = st.sampled_from([1.0, 2.0, 3.0, float("inf")])
 NAMES = ("x1", "x2")
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.pairwise_distance")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -38,6 +39,7 @@ def test_pairwise_distance_matches_numpy(dtype, device, shape, p, eps, seed):
           what=f"F.pairwise_distance(x of {shape}, p={p}, eps={eps})", names=NAMES)
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("cdist")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -51,6 +53,7 @@ def test_cdist_matches_numpy(dtype, device, batch, rows, m, p, seed):
           what=f"torch.cdist({arrays[0].shape}, {arrays[1].shape}, p={p})", names=NAMES)
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.pdist")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -62,6 +65,7 @@ def test_pdist_matches_numpy(dtype, device, n, m, p, seed):
           what=f"F.pdist(x of {x.shape}, p={p})")
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.cosine_similarity")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)

@@ -26,6 +26,7 @@ seeds = st.integers(0, 2**32 - 1)
 NAMES = ("indices", "weight", "per_sample_weights")
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.embedding")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -53,6 +54,7 @@ def bag_cases(draw):
                 padding=draw(st.booleans(), label="padding_idx"), last=draw(st.booleans(), label="include_last"))
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.embedding_bag")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)

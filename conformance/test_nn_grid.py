@@ -25,6 +25,7 @@ DTYPES = [torch.float32, torch.float64]
 seeds = st.integers(0, 2**32 - 1)
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.affine_grid")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -50,6 +51,7 @@ def _grid_away_from_kinks(rng, shape, h, w, align):
     return (2 * pixels + 1) / sizes - 1
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.grid_sample")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)

@@ -30,6 +30,7 @@ MODES = {"nearest": ((1, 2, 3), "nearest"), "nearest-exact": ((1, 2, 3), "neares
          "bicubic": ((2,), "bicubic")}
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.interpolate")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)

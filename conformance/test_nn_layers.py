@@ -36,6 +36,7 @@ def normal(rng, *shape):
 # --------------------------------------------------------------------------- Linear
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.linear")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -68,6 +69,7 @@ def conv_configs(draw):
                 dilation=dilation, hw=hw, batch=draw(st.integers(1, 2)), bias=draw(st.booleans()))
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.conv2d")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -109,6 +111,7 @@ def windows_touch_input(cfg) -> bool:
     return True
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.max_pool2d", "nn.functional.max_pool2d_with_indices")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -137,6 +140,7 @@ def test_max_pool2d_indices_stay_inside_the_input(device):
     assert np.all((bad >= 0) & (bad < x[0, 0].numel())), f"max_pool2d indices {bad.ravel()} outside the 1x1 input plane"
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.avg_pool2d")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -164,6 +168,7 @@ ACTIVATIONS = {case.name: case for case in [
 ]}
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.relu", "sigmoid", "tanh", "nn.functional.softmax", "nn.functional.log_softmax")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -206,6 +211,7 @@ def batch_norm_configs(draw):
                 eps=draw(st.sampled_from([1e-5, 1e-2])))
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.batch_norm")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -275,15 +281,20 @@ def test_dropout_zeroes_a_binomial_fraction_and_scales_the_rest(p, device):
     oracle.assert_matches(x.grad, np.where(y != 0, 1 / (1 - p), 0.0), torch.float64, kind="gradient", what="Dropout grad")
 
 
+@pytest.mark.checks("nn.functional.dropout2d")
 @pytest.mark.capability("dropout")
 @pytest.mark.parametrize("p", [0.2, 0.5])
 def test_dropout2d_zeroes_whole_channels(p, device):
     torch.manual_seed(99)
     n, c = 50, 40
-    y = dtypes.tensor_to_numpy(nn.Dropout2d(p)(torch.ones(n, c, 3, 3, dtype=torch.float64, device=device)))
-    per_channel = y.reshape(n, c, -1)
-    assert np.all((per_channel == 0).all(-1) | (per_channel == 1 / (1 - p)).all(-1)), "a channel was partly dropped"
-    zeros = int((per_channel == 0).all(-1).sum())
+    # inputs in [1, 2): a zero in the output can only be a drop
+    x = np.random.default_rng(99).uniform(1, 2, (n, c, 3, 3))
+    out = nn.Dropout2d(p)(torch.tensor(x, device=device))
+    kept = (dtypes.tensor_to_numpy(out).reshape(n, c, -1) != 0).any(-1)
+    # the reference keeps or drops whole channels as torch's output shows, and scales the kept by 1/(1-p):
+    # a channel dropped in part, or a wrong scale, is a mismatch
+    oracle.assert_matches(out, x * kept[:, :, None, None] / (1 - p), torch.float64, what=f"Dropout2d({p})")
+    zeros = int((~kept).sum())
     assert scipy.stats.binomtest(zeros, n * c, p).pvalue > ALPHA, f"Dropout2d({p}) dropped {zeros}/{n * c} channels"
 
 

@@ -188,6 +188,7 @@ NAMES = {"margin_ranking_loss": ("input1", "input2", "target"), "gaussian_nll_lo
          "triplet_margin_loss": ("anchor", "positive", "negative"), "cosine_embedding_loss": ("input1", "input2")}
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.l1_loss", "nn.functional.smooth_l1_loss", "nn.functional.huber_loss", "nn.functional.soft_margin_loss", "nn.functional.poisson_nll_loss", "nn.functional.hinge_embedding_loss", "nn.functional.margin_ranking_loss", "nn.functional.kl_div", "nn.functional.gaussian_nll_loss", "nn.functional.multilabel_soft_margin_loss", "nn.functional.cross_entropy", "nn.functional.multi_margin_loss", "nn.functional.multilabel_margin_loss", "nn.functional.triplet_margin_loss", "nn.functional.cosine_embedding_loss")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -211,6 +212,7 @@ def test_loss_with_options_matches_numpy(name, dtype, device, shape, data, seed)
           names=NAMES.get(name, ("input", "target")))
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.soft_margin_loss")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)

@@ -39,6 +39,7 @@ LOSS_INPUTS = ("input", "target")
 shapes = st.lists(st.integers(1, 5), min_size=1, max_size=3)
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.mse_loss")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -71,6 +72,7 @@ def classification(draw):
     return dict(shape=(n, c, *extra), target=target.astype(np.int64), ignore_index=ignore, weighted=weighted)
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.cross_entropy")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -89,6 +91,7 @@ def test_cross_entropy_loss_matches_numpy(reduction, dtype, device, case, smooth
           what=f"CrossEntropyLoss({reduction}, smoothing={smoothing}, ignore_index={case['ignore_index']})")
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.nll_loss")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -109,6 +112,7 @@ def test_nll_loss_matches_numpy(reduction, dtype, device, case, seed):
 # --------------------------------------------------------------------------- binary losses
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.binary_cross_entropy")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -136,6 +140,7 @@ def test_bce_loss_clamps_log_at_minus_100(dtype, device):
                           zero_sign=False)
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.binary_cross_entropy_with_logits")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)

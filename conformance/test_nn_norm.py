@@ -41,6 +41,7 @@ def _affine_arrays(rng, affine, shape):
     return [1 + rng.standard_normal(shape), rng.standard_normal(shape)] if affine else []
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.layer_norm")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -56,6 +57,7 @@ def test_layer_norm_matches_numpy(dtype, device, lead, normalized, affine, eps, 
           f"eps={eps}), offset/spread {conditioning}", names=NAMES)
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.group_norm")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -75,6 +77,7 @@ def test_group_norm_matches_numpy(dtype, device, n, groups, per_group, spatial, 
           f"eps={eps}), offset/spread {conditioning}", names=NAMES)
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.instance_norm")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -92,6 +95,7 @@ def test_instance_norm_matches_numpy(dtype, device, n, c, spatial, affine, eps, 
           f"eps={eps}), offset/spread {conditioning}", names=NAMES)
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.rms_norm")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -108,6 +112,7 @@ def test_rms_norm_matches_numpy(dtype, device, lead, normalized, affine, eps, ma
           what=f"F.rms_norm(x of {shape}, {ns}, affine={affine}, eps={eps})", names=NAMES)
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.normalize")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -125,6 +130,7 @@ def test_normalize_matches_numpy(dtype, device, shape, p, tiny, data, seed):
           what=f"F.normalize(x of {shape}, p={p}, dim={dim})")
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.local_response_norm")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)

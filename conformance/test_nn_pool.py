@@ -53,7 +53,10 @@ def _windows(cfg):
     return pool_ref.combine(cfg["shape"][2:], per_dim)
 
 
-@pytest.mark.checks("nn.functional.max_pool1d_with_indices", "nn.functional.max_pool2d_with_indices", "nn.functional.max_pool3d_with_indices")
+@pytest.mark.derivatives("reverse")
+@pytest.mark.checks("nn.functional.max_pool1d_with_indices", "nn.functional.max_pool2d_with_indices",
+                    "nn.functional.max_pool3d_with_indices", "nn.functional.max_pool1d", "nn.functional.max_pool2d",
+                    "nn.functional.max_pool3d")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @given(cfg=window_cases(), seed=seeds)
@@ -75,8 +78,13 @@ def test_max_pool_nd_matches_numpy(dtype, device, cfg, seed):
            f"{cfg['dilation']}, ceil_mode={cfg['ceil_mode']})"
     check(r, want, dtype, grad_op="sum", what=what)
     oracle.assert_matches(indices[-1], argmax, torch.int64, what=f"{what} indices")
+    # without return_indices the call dispatches to another function
+    plain = _fn("max_pool", cfg["k"])(torch.tensor(r.inputs[0], dtype=dtype, device=device), cfg["kernel"],
+                                      cfg["stride"], cfg["padding"], cfg["dilation"], ceil_mode=cfg["ceil_mode"])
+    oracle.assert_matches(plain, want.value, dtype, what=f"{what} without indices")
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.avg_pool1d", "nn.functional.avg_pool2d", "nn.functional.avg_pool3d")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -100,6 +108,7 @@ def test_avg_pool_nd_matches_numpy(dtype, device, cfg, include_pad, divisor, see
           f"{cfg['padding']}, {options})")
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.lp_pool1d", "nn.functional.lp_pool2d", "nn.functional.lp_pool3d")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
@@ -119,7 +128,10 @@ def test_lp_pool_nd_matches_numpy(dtype, device, cfg, p, seed):
           grad_op="pow", what=f"F.lp_pool{cfg['k']}d(x of {cfg['shape']}, {p}, {cfg['kernel']}, {cfg['stride']})")
 
 
-@pytest.mark.checks("nn.functional.adaptive_avg_pool1d", "nn.functional.adaptive_avg_pool2d", "nn.functional.adaptive_avg_pool3d", "nn.functional.adaptive_max_pool1d_with_indices", "nn.functional.adaptive_max_pool2d_with_indices", "nn.functional.adaptive_max_pool3d_with_indices")
+@pytest.mark.derivatives("reverse")
+@pytest.mark.checks("nn.functional.adaptive_avg_pool1d", "nn.functional.adaptive_avg_pool2d", "nn.functional.adaptive_avg_pool3d", "nn.functional.adaptive_max_pool1d_with_indices", "nn.functional.adaptive_max_pool2d_with_indices", "nn.functional.adaptive_max_pool3d_with_indices",
+                    "nn.functional.adaptive_max_pool1d", "nn.functional.adaptive_max_pool2d",
+                    "nn.functional.adaptive_max_pool3d")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @pytest.mark.parametrize("kind", ["max", "avg"])
@@ -147,8 +159,11 @@ def test_adaptive_pool_nd_matches_numpy(kind, dtype, device, k, n, c, data, seed
     want, argmax = expected.max_pool(r.inputs[0], r.g, windows=windows, out_shape=out_shape)
     check(r, want, dtype, grad_op="sum", what=what)
     oracle.assert_matches(indices[-1], argmax, torch.int64, what=f"{what} indices")
+    plain = _fn("adaptive_max_pool", k)(torch.tensor(r.inputs[0], dtype=dtype, device=device), out)
+    oracle.assert_matches(plain, want.value, dtype, what=f"{what} without indices")
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.checks("nn.functional.max_unpool1d", "nn.functional.max_unpool2d", "nn.functional.max_unpool3d")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)

@@ -28,6 +28,7 @@ NETWORKS = {"rnn_tanh": (nn.RNN, "rnn", "tanh"), "rnn_relu": (nn.RNN, "rnn", "re
             "gru": (nn.GRU, "gru", None)}
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @pytest.mark.parametrize("name", list(CELLS))
@@ -54,6 +55,7 @@ def test_recurrent_cell_matches_numpy(name, dtype, device, n, inputs, hidden, se
           names=("x", "h", "c")[:1 + states] + tuple(names))
 
 
+@pytest.mark.derivatives("reverse")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("dtype", DTYPES, ids=dtypes.name)
 @pytest.mark.parametrize("name", list(NETWORKS))

@@ -91,6 +91,13 @@ ROWS = {
 }
 
 
+#: The op families the rows call (LSTMCell goes through the private torch._VF, not counted).
+_ROW_FAMILIES = ("layer_norm", "group_norm", "rms_norm", "normalize", "cosine_similarity", "cross_entropy",
+                 "gaussian_nll_loss", "scaled_dot_product_attention", "local_response_norm")
+
+
+@pytest.mark.checks(*_ROW_FAMILIES)  # each case calls one of them: its own row's
+@pytest.mark.derivatives("second")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("name", list(ROWS))
 @given(seed=seeds)
@@ -125,6 +132,8 @@ WITHOUT_SECOND_DERIVATIVE = {
 }
 
 
+@pytest.mark.checks("pdist", "cdist")
+@pytest.mark.derivatives("second")
 @pytest.mark.capability("forward")
 @pytest.mark.parametrize("name", list(WITHOUT_SECOND_DERIVATIVE))
 def test_distance_second_derivative(name, device):

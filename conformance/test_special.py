@@ -214,9 +214,14 @@ def result_dtype(dtype: torch.dtype) -> torch.dtype:
 
 def _reduction_scale(name, x, dim, expected):
     """The terms of ``x - logsumexp(x)``: its rounding error is relative to
-    ``|x| + |logsumexp(x)|``, which softmax then carries into its exponent."""
+    ``|x| + |logsumexp(x)|`` plus 1, which softmax then carries into its
+    exponent. The 1 is for ``logsumexp = max + log(sum(exp(x - max)))``: the
+    sum is at least 1 and rounded in the working dtype, so its log carries an
+    absolute error of about eps however close to 0 the result is (float16
+    ``log_softmax([0, -6])[0]`` is ``log(1.00293)``, the float16 neighbour
+    of ``1 + exp(-6)``)."""
     lse = np.expand_dims(_logsumexp(x, dim), dim) if x.size else np.zeros_like(x)
-    terms = np.abs(x) + np.abs(lse)
+    terms = np.abs(x) + np.abs(lse) + 1.0
     if name == "logsumexp":
         return np.max(terms, axis=dim) if x.size else None
     return terms if name == "log_softmax" else np.abs(expected) * (1 + terms)

@@ -105,6 +105,11 @@ def test_two_shards_merged_give_the_unsharded_outcomes(run_sample, tmp_path):
     assert merged["coverage"]["called"] and merged["coverage"] == docs[0]["coverage"]
     assert merged["run"]["partial"] is False and merged["run"]["exitstatus"] == 1
     assert [p["part"] for p in merged["run"]["merged_from"]] == ["shard 1/2", "shard 2/2"]
+    timing = merged["timing"]
+    assert timing["runs"] == 2 and timing["areas"]["sample"]["cases"] == 40
+    assert timing["wall_seconds"] == pytest.approx(sum(d["timing"]["wall_seconds"] for d in docs[1:]), abs=0.01)
+    assert timing["areas"]["sample"]["seconds"] == pytest.approx(
+        sum(d["timing"]["areas"]["sample"]["seconds"] for d in docs[1:]), abs=0.01)
 
 
 def test_merged_page_names_its_parts(run_sample, tmp_path, capsys):
@@ -201,8 +206,42 @@ def test_coverage_of_shards_merges_by_union(tmp_path):
     merged = merge.merge([first, second, third])["coverage"]
     assert merged["called"] == ["add", "cos", "norm", "sin"]
     assert merged["checked"] == ["add", "cos", "sin"]
+    assert merged["derivatives"] == {"reverse": [], "forward": [], "second": [], "third": []}  # /1 files have none
     assert merged["api"] == {"torch": ["add", "cos", "neg", "sin"], "torch.linalg": ["norm"], "torch.fft": ["fft"]}
     assert merge.merge([third, _write(tmp_path, "s1-bare.json", _doc({}, shard=(1, 3)))])["coverage"] is None
+
+
+def test_derivative_orders_merge_by_union_and_a_first_layout_file_adds_none(tmp_path):
+    newer = {**_coverage(["sin", "cos"], ["sin", "cos"], api={"torch": ["cos", "sin"]}),
+             "schema": "torchconform.coverage/2",
+             "derivatives": {"reverse": ["sin"], "forward": [], "second": ["cos"], "third": []}}
+    also = {**newer, "derivatives": {"reverse": ["cos"], "third": ["cos"]}}
+    first = _write(tmp_path, "s1.json", _doc({"t.py::test_op[cpu-sin]": "passed"}, shard=(1, 3), coverage=newer))
+    second = _write(tmp_path, "s2.json", _doc({"t.py::test_op[cpu-cos]": "passed"}, shard=(2, 3), coverage=also))
+    third = _write(tmp_path, "s3.json", _doc({"t.py::test_op[cpu-neg]": "passed"}, shard=(3, 3),
+                                             coverage=_coverage(["neg"], ["neg"])))  # the /1 layout
+    merged = merge.merge([first, second, third])["coverage"]
+    assert merged["schema"] == "torchconform.coverage/2" and merged["checked"] == ["cos", "neg", "sin"]
+    assert merged["derivatives"] == {"reverse": ["cos", "sin"], "forward": [], "second": ["cos"], "third": ["cos"]}
+
+
+def test_time_per_area_adds_up_and_files_without_the_field_count_their_records(tmp_path):
+    def timing(seconds: float, wall: float) -> dict:
+        return {"schema": "torchconform.timing/1", "wall_seconds": wall, "workers": 2, "runs": 1,
+                "areas": {"math": {"cases": 1, "seconds": seconds, "call_seconds": seconds / 2}}}
+
+    first = _write(tmp_path, "s1.json", _doc({"t.py::test_op[cpu-sin]": "passed"}, shard=(1, 3),
+                                             timing=timing(3.0, 10.0)))
+    second = _write(tmp_path, "s2.json", _doc({"t.py::test_op[cpu-cos]": "passed"}, shard=(2, 3),
+                                              timing=timing(5.0, 20.0)))
+    merged = merge.merge([first, second])["timing"]
+    assert merged["areas"] == {"math": {"cases": 2, "seconds": 8.0, "call_seconds": 4.0}}
+    assert (merged["wall_seconds"], merged["workers"], merged["runs"]) == (30.0, 2, 2)
+    older = _doc({"t.py::test_op[cpu-neg]": "passed"}, shard=(3, 3))  # written before the timing field
+    older["records"][0]["duration"] = 1.5
+    merged = merge.merge([first, second, _write(tmp_path, "s3.json", older)])["timing"]
+    assert merged["areas"]["math"]["cases"] == 3 and merged["areas"]["math"]["seconds"] == 9.5
+    assert merged["wall_seconds"] is None  # one part's wall time is unknown
 
 
 def test_missing_shards_make_a_partial_merge(tmp_path):
@@ -222,11 +261,13 @@ def test_missing_shards_make_a_partial_merge(tmp_path):
     ({"benchmarks": []}, "not a torchconform conformance result"),
     ({**_doc({}), "run": {**_doc({})["run"], "shard": {"index": 3, "count": 2}}}, "\"run.shard\" is not"),
     (_doc({}, shard=(2, 2), coverage={**_coverage([], []), "schema": "torchconform.coverage/0"}),
-     "coverage format 'torchconform.coverage/0' is not the supported"),
+     "coverage format 'torchconform.coverage/0' is not one of the supported"),
     (_doc({}, shard=(2, 2), coverage={"schema": "torchconform.coverage/1", "called": []}),
      "\"coverage\" lacks its api, called or checked"),
+    (_doc({}, shard=(2, 2), coverage={**_coverage([], []), "derivatives": {"fourth": []}}),
+     "\"coverage.derivatives\" is not lists by order"),
 ], ids=["same-shard", "different-splits", "whole-and-shard", "other-release", "other-profile", "old-schema",
-        "foreign", "bad-shard", "old-coverage", "corrupt-coverage"])
+        "foreign", "bad-shard", "old-coverage", "corrupt-coverage", "corrupt-derivatives"])
 def test_bad_merges_are_refused_with_one_line_and_nothing_written(tmp_path, capsys, second, message):
     first = _write(tmp_path, "first.json", _doc({"t.py::test_op[cpu-a]": "passed"}, shard=(1, 2)))
     other = _write(tmp_path, "second.json", second)

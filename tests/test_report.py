@@ -258,6 +258,29 @@ def test_totals_match_the_json(site):
                        for o in header[1:]}
 
 
+def test_time_per_area_from_the_records_of_a_file_without_the_field(site):
+    page = parse(site / "conformance.html")
+    table = {r[0]: r[1:] for r in rows(page.find("table", id="timing-table"))[1:]}
+    for area, n in Counter(r["area"] for r in _records()).items():
+        assert table[area][:2] == [str(n), f"{0.25 * n:.1f}"]  # each synthetic record took 0.25 s
+    assert table["all"][:2] == [str(len(_records())), f"{0.25 * len(_records()):.1f}"]
+    assert "Wall time: not recorded" in page.find("p", id="wall-time").text()
+
+
+def test_time_per_area_shows_the_largest_first_with_its_share_and_the_wall_time(tmp_path):
+    doc = conformance_doc()
+    doc["timing"] = {"schema": "torchconform.timing/1", "wall_seconds": 90.25, "workers": 2, "runs": 3, "areas": {
+        "math": {"cases": 6, "seconds": 10.0, "call_seconds": 8.5},
+        "nn": {"cases": 1, "seconds": 30.0, "call_seconds": 2.0}}}
+    write_json(tmp_path / "conformance.json", doc)
+    build_conformance(tmp_path, catalogue=[])
+    page = parse(tmp_path / "conformance.html")
+    assert rows(page.find("table", id="timing-table"))[1:] == [
+        ["nn", "1", "30.0", "2.0", "75%"], ["math", "6", "10.0", "8.5", "25%"], ["all", "7", "40.0", "10.5", "100%"]]
+    assert " ".join(page.find("p", id="wall-time").text().split()) == \
+        "Wall time: 90.2 s, summed over 3 merged runs on 2 worker(s)."
+
+
 def _worst(outcomes: list[str]) -> str:
     order = ["fail", "xpass", "deviation", "pass", "skip"]
     kind = {"failed": "fail", "error": "fail", "xpassed": "xpass", "xfailed": "deviation", "passed": "pass",

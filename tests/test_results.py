@@ -133,6 +133,13 @@ def test_records_describe_every_case(sample):
                                   "dtype": None, "device": None, "link": None, "op": None,
                                   "observed_on": []}]
     assert doc["environment"]["torch"]["version"]
+    timing = doc["timing"]
+    assert timing["workers"] == 1 and 0 < sum(r["duration"] for r in doc["records"]) <= timing["wall_seconds"]
+    math = [r for r in doc["records"] if r["area"] == "math"]
+    assert timing["areas"]["math"]["cases"] == len(math) == 8  # add and sub, 2 dtypes, 2 devices
+    assert timing["areas"]["math"]["seconds"] == pytest.approx(sum(r["duration"] for r in math), abs=1e-3)
+    assert 0 < add["call_duration"] <= add["duration"]
+    assert timing["areas"]["math"]["call_seconds"] == pytest.approx(sum(r["call_duration"] for r in math), abs=1e-3)
 
 
 def test_failure_record_has_the_shrunk_example_values_tolerance_and_a_working_repro(sample, tmp_path, capsys):
@@ -254,6 +261,8 @@ def test_records_survive_xdist_workers(pytester, monkeypatch):
     known = records["test_sample.py::test_known_difference[cpu]"]
     assert (known["outcome"], known["capability"]) == ("failed", "grad")
     assert known["message"].startswith("AssertionError: torch differs here by design")
+    timing = json.loads(path.read_text())["timing"]
+    assert timing["workers"] == 1 and timing["areas"]["math"]["cases"] == 4  # "-k not sub": add's cases
 
 
 CRASHING = textwrap.dedent('''

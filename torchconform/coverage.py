@@ -34,6 +34,14 @@ produces it nor is declared; comparisons made outside the oracle (bare
 ``assert``, ``numpy.testing``) check nothing by this measure. A family is
 **untouched** when no test called it.
 
+Derivative orders: a test marked ``pytest.mark.derivatives("reverse",
+"second", ...)`` (orders from :data:`ORDERS`) says which derivatives of its
+declared op it compares with a reference. Every family it declares and
+called gets those orders when the test made at least one comparison through
+the oracle. Lineage cannot tell: a gradient read from ``x.grad`` or returned
+by a ``torch.func`` transform comes out of the autograd engine, not out of a
+public call, so no family is in its lineage.
+
 The JSON field (see :func:`field`) keeps the sets, not counts, so results of
 several runs merge by set union (:func:`merge`); :func:`summary` derives the
 counts.
@@ -49,7 +57,7 @@ import torch
 from torch.overrides import TorchFunctionMode, get_testing_overrides, resolve_name
 from torch.utils.weak import WeakIdKeyDictionary
 
-from torchconform.coveragefield import SCHEMA, STATES, merge, summary  # noqa: F401  (re-exported)
+from torchconform.coveragefield import ORDERS, SCHEMA, STATES, merge, summary  # noqa: F401  (re-exported)
 from torchconform.coveragefield import field as _field
 
 #: The namespaces counted, in the order reports show them.
@@ -146,6 +154,17 @@ def declared(item: Any) -> list[str]:
     return names
 
 
+def derivative_orders(item: Any) -> list[str]:
+    """The derivative orders a pytest item's ``derivatives`` markers name, in
+    :data:`ORDERS` order. ``ValueError`` naming any order not in :data:`ORDERS`."""
+    named = {str(a) for mark in item.iter_markers("derivatives") for a in mark.args}
+    unknown = named - set(ORDERS)
+    if unknown:
+        raise ValueError(f"unknown derivative order(s) {', '.join(sorted(unknown))} in pytest.mark.derivatives: "
+                         f"choose from {', '.join(ORDERS)}")
+    return [order for order in ORDERS if order in named]
+
+
 def _tensors(value: Any) -> Iterable[torch.Tensor]:
     if isinstance(value, torch.Tensor):
         yield value
@@ -184,9 +203,11 @@ class Tracker(TorchFunctionMode):
         return result
 
     def compared(self, actual: Any) -> None:
-        """Note that ``actual`` was compared with a reference."""
-        if isinstance(actual, torch.Tensor):
-            self._compared.append(self._origin.get(actual, (None, frozenset())))
+        """Note that ``actual`` was compared with a reference. A value that is
+        not a tensor (already converted to NumPy) has no producer or lineage:
+        it checks no family, but counts as a comparison for :meth:`derivatives`."""
+        origin = self._origin.get(actual) if isinstance(actual, torch.Tensor) else None
+        self._compared.append(origin or (None, frozenset()))
 
     def checked(self, declared: Iterable[str]) -> set[str]:
         """The families this test checked, given the op names it declares."""
@@ -198,9 +219,19 @@ class Tracker(TorchFunctionMode):
             out.update(f for f in lineage if any(matches(d, f) for d in declared))
         return out
 
-    def result(self, declared: Iterable[str]) -> dict[str, list[str]]:
-        """The test's sets as plain lists (they cross the xdist wire)."""
-        return {"called": sorted(self.called), "checked": sorted(self.checked(declared))}
+    def derivatives(self, declared: Iterable[str], orders: Iterable[str]) -> dict[str, set[str]]:
+        """Per order in ``orders``: the called families the test declares,
+        when it compared anything with a reference (else none)."""
+        declared = list(declared)
+        families = {f for f in self.called if any(matches(d, f) for d in declared)} if self._compared else set()
+        return {order: set(families) for order in orders}
+
+    def result(self, declared: Iterable[str], orders: Iterable[str] = ()) -> dict[str, Any]:
+        """The test's sets as plain lists (they cross the xdist wire): called,
+        checked, and the families per derivative order (see :meth:`derivatives`)."""
+        declared = list(declared)
+        return {"called": sorted(self.called), "checked": sorted(self.checked(declared)),
+                "derivatives": {o: sorted(f) for o, f in self.derivatives(declared, orders).items()}}
 
 
 _active: list[Tracker] = []
@@ -234,22 +265,25 @@ class Accumulator:
     def __init__(self) -> None:
         self.called: set[str] = set()
         self.checked: set[str] = set()
+        self.derivatives: dict[str, set[str]] = {order: set() for order in ORDERS}
 
-    def add(self, per_test: dict[str, list[str]] | None) -> None:
-        """Adds one test's ``{"called": [...], "checked": [...]}`` (None: it recorded none)."""
+    def add(self, per_test: dict[str, Any] | None) -> None:
+        """Adds one test's :meth:`Tracker.result` (None: it recorded none)."""
         if per_test:
             self.called.update(per_test.get("called", ()))
             self.checked.update(per_test.get("checked", ()))
+            for order, families in (per_test.get("derivatives") or {}).items():
+                self.derivatives[order].update(families)
 
     def field(self) -> dict[str, Any]:
         """The run's ``coverage`` field (:func:`field`) over this torch's API."""
-        return field(self.called, self.checked)
+        return field(self.called, self.checked, derivatives=self.derivatives)
 
 
-def field(called: Iterable[str], checked: Iterable[str], universe: dict[str, list[str]] | None = None
-          ) -> dict[str, Any]:
+def field(called: Iterable[str], checked: Iterable[str], universe: dict[str, list[str]] | None = None,
+          derivatives: dict[str, Iterable[str]] | None = None) -> dict[str, Any]:
     """The ``coverage`` field of a conformance JSON over this torch's API
     (see :func:`torchconform.coveragefield.field`)."""
-    return _field(called, checked, universe if universe is not None else api())
+    return _field(called, checked, universe if universe is not None else api(), derivatives)
 
 

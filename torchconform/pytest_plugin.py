@@ -8,7 +8,10 @@ non-zero exit for a bad choice, never a traceback.
 from __future__ import annotations
 
 import os
+import random
+import zlib
 
+import numpy as np
 import pytest
 import torch
 
@@ -48,6 +51,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"derivatives(*orders): the derivative orders ({', '.join(coverage.ORDERS)}) a test compares with "
+                   "a reference for the op families it declares (coverage, see torchconform/coverage.py)")
     try:
         config._torchconform_devices = devices.parse_devices(config.getoption("device"))
     except devices.DeviceError as exc:
@@ -99,6 +105,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        try:
+            coverage.derivative_orders(item)
+        except ValueError as exc:
+            raise pytest.UsageError(f"{item.nodeid}: {exc}") from None
     known = config._torchconform_deviations
     release, calibrated = config._torchconform_release, config._torchconform_calibrated
     used = set()
@@ -162,6 +173,21 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     record.set_current_item(item)
+    seed_global_generators(item.nodeid)
+
+
+def seed_global_generators(nodeid: str) -> None:
+    """Seed torch's, NumPy's and Python's global generators from the test's id.
+
+    Tests in the tutorials' style call ``torch.rand`` without a generator;
+    seeded per test, they draw the same numbers whichever tests ran before
+    them, in whatever order, in whichever xdist worker, so a test's outcome
+    does not depend on the subset run. (Inside ``@given`` examples Hypothesis
+    seeds these generators itself, from its own seed.)"""
+    seed = zlib.crc32(nodeid.encode())
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    random.seed(seed)
 
 
 @pytest.hookimpl(trylast=True)
@@ -178,4 +204,5 @@ def pytest_runtest_call(item: pytest.Item):
         try:
             return (yield)
         finally:
-            item.user_properties.append((coverage.PROPERTY, tracker.result(coverage.declared(item))))
+            item.user_properties.append((coverage.PROPERTY, tracker.result(coverage.declared(item),
+                                                                           coverage.derivative_orders(item))))

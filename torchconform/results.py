@@ -7,8 +7,10 @@
      "run": {"started", "finished", "partial", "partial_reasons", "exitstatus", "calibrated_torch", ...},
      "deviations": [...],            # the known deviations the run applied
      "totals": {"passed": n, ...},
-     "records": [{"nodeid", "area", "op", "capability", "dtype", "device", "outcome", ...}, ...],
-     "coverage": {...}}             # torchconform.coverage.field(): API families called and checked
+     "records": [{"nodeid", "area", "op", "capability", "dtype", "device", "outcome",
+                  "duration", "call_duration", ...}, ...],    # seconds: all phases, the call alone
+     "coverage": {...},             # torchconform.coverage.field(): API families called and checked
+     "timing": {...}}               # torchconform.timingfield.field(): cases and seconds per area, wall time
 
 It works under pytest-xdist: what a worker knows about a test (its markers and
 parameters) travels in ``user_properties``, the one channel xdist ships back,
@@ -24,6 +26,7 @@ import datetime
 import os
 import re
 import tempfile
+import time
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
@@ -31,7 +34,7 @@ from typing import Any
 
 import pytest
 
-from torchconform import coverage, sharding
+from torchconform import coverage, sharding, timingfield
 from torchconform.resultsfile import SCHEMA, write_json
 
 #: The user_properties key carrying a case's markers and parameters from the worker.
@@ -288,6 +291,7 @@ class Recorder:
         self.config = config
         self.path = path
         self.started = _now()
+        self.clock = time.monotonic()
         self.environment: dict[str, Any] = {}
         self.open: dict[str, dict[str, Any]] = {}
         self.records: list[dict[str, Any]] = []
@@ -298,6 +302,7 @@ class Recorder:
         from torchconform import environment
 
         self.started = _now()
+        self.clock = time.monotonic()
         self.environment = environment.collect()
 
     def _case(self, report: pytest.TestReport) -> dict[str, Any]:
@@ -305,6 +310,7 @@ class Recorder:
         if case is None:
             case = self.open[report.nodeid] = {
                 "nodeid": report.nodeid, "outcome": None, "reason": None, "message": None, "duration": 0.0,
+                "call_duration": 0.0,
             }
             case.update(_meta_from_nodeid(report.nodeid))
         props = dict(report.user_properties)
@@ -340,6 +346,8 @@ class Recorder:
             self._crashed(case, report)
             return
         case["duration"] += report.duration
+        if report.when == "call":
+            case["call_duration"] = report.duration
         wasxfail = getattr(report, "wasxfail", None)
         if report.when in ("setup", "call"):
             if report.skipped:
@@ -371,6 +379,7 @@ class Recorder:
             case["outcome"] = "error"
             case["message"] = case["message"] or "the test did not finish (interrupted or crashed)"
         case["duration"] = round(case["duration"], 6)
+        case["call_duration"] = round(case["call_duration"], 6)
         self.records.append(case)
 
     def partial_reasons(self, session: pytest.Session, exitstatus: int) -> list[str]:
@@ -428,7 +437,14 @@ class Recorder:
             "totals": dict(Counter(r["outcome"] for r in self.records)),
             "records": sorted(self.records, key=lambda r: r["nodeid"]),
             "coverage": self.coverage.field(),
+            "timing": timingfield.field(self.records, time.monotonic() - self.clock, self.workers()),
         }
+
+    def workers(self) -> int:
+        """The pytest-xdist workers of this run (1 without xdist)."""
+        count = getattr(self.config.option, "numprocesses", None)
+        dist = getattr(self.config.option, "dist", "no")
+        return int(count) if isinstance(count, int) and count > 0 and dist != "no" else 1
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

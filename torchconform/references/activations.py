@@ -35,11 +35,22 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
+def logistic(z: np.ndarray) -> np.ndarray:
+    """The logistic sigmoid ``1 / (1 + exp(-z))``, as ``exp(log_expit(z))``.
+
+    ``scipy.special.expit`` returns 0 where the result is subnormal
+    (``z < -709.78``: it forms ``exp(-z)``, which overflows), so the float64
+    derivatives built from it were 0 where torch rightly gives ~1e-308;
+    ``scipy.special.log_expit`` keeps full range and ``exp`` rounds it into
+    the subnormals as the true value would be."""
+    return np.exp(special.log_expit(z))
+
+
 def sigmoid_derivatives(z: np.ndarray) -> list[np.ndarray]:
     """``[s, s', s'', s''']`` of the logistic ``s = sigmoid(z)``, with
     ``t = sigmoid(-z)``: ``s' = s t``, ``s'' = s t (t - s)``,
     ``s''' = s t (1 - 6 s t)`` (since ``(t - s)**2 = 1 - 4 s t``)."""
-    s, t = special.expit(z), special.expit(-z)
+    s, t = logistic(z), logistic(-z)
     st = s * t
     return [s, st, st * (t - s), st * (1 - 6 * st)]
 
@@ -81,7 +92,7 @@ def sigmoid(x):
 def logsigmoid(x):
     """``log sigmoid(x) = -softplus(-x)``: derivatives ``t``, ``-s t``, ``-s t (t - s)``."""
     _, st, st2, _ = sigmoid_derivatives(x)
-    t, value = special.expit(-x), special.log_expit(x)
+    t, value = logistic(-x), special.log_expit(x)
     return [value, t, -st, -st2], [np.abs(value), t, st, st]
 
 
@@ -104,7 +115,7 @@ def tanh(x):
     """With ``q = 1 - tanh**2 = 4 sigmoid(2x) sigmoid(-2x)``: ``f' = q``,
     ``f'' = -2 y q``, ``f''' = -2 q (1 - 3 y**2) = 2 q (2 - 3 q)``."""
     y = np.tanh(x)
-    q = 4 * special.expit(2 * x) * special.expit(-2 * x)
+    q = 4 * logistic(2 * x) * logistic(-2 * x)
     return [y, q, -2 * y * q, 2 * q * (2 - 3 * q)], [np.abs(y), q, 2 * np.abs(y) * q, 2 * q * (2 + 3 * q)]
 
 
@@ -123,7 +134,7 @@ def mish(x):
     ``f' = T + x w s``; ``f'' = w s g`` with ``g = 2 + x h``, ``h = t - 2 T s``;
     ``f''' = w s (h g + g')`` with ``g' = h + x (-s t - 2 w s**2 - 2 T s t)``."""
     p = softplus(x)[0][0]
-    s, t = special.expit(x), special.expit(-x)
+    s, t = logistic(x), logistic(-x)
     big_t = np.tanh(p)
     w = tanh(p)[0][1]
     h, h_terms = t - 2 * big_t * s, t + 2 * np.abs(big_t) * s
@@ -270,7 +281,7 @@ def bce_with_logits(x, target, pos_weight=1.0):
     ``f''' = c s t (t - s)``."""
     c = 1 + (pos_weight - 1) * target
     s, st, st2, _ = sigmoid_derivatives(x)
-    t = special.expit(-x)
+    t = logistic(-x)
     value = -pos_weight * target * special.log_expit(x) - (1 - target) * special.log_expit(-x)
     return ([value, (1 - target) * s - pos_weight * target * t, c * st, c * st2],
             [np.abs(value), np.abs(1 - target) * s + pos_weight * target * t, c * st, c * st])
@@ -281,16 +292,27 @@ def bce_with_logits(x, target, pos_weight=1.0):
 
 def _moments(x, v, axis):
     """``p = softmax(x)``, the expectation under it, ``d = v - E_p v``, the
-    cumulants ``k2 = E_p d**2``, ``k3 = E_p d**3`` (kept dims) and ``A = |v| +
-    E_p |v|``, the size of the terms of ``d``."""
-    z = x - np.max(x, axis=axis, keepdims=True)
-    p = np.exp(z) / np.sum(np.exp(z), axis=axis, keepdims=True)
+    cumulants ``k2 = E_p d**2``, ``k3 = E_p d**3`` (kept dims), and ``pc``
+    and ``size``, the term sizes of ``p`` and of an expectation (so the terms
+    of ``d`` are ``|v| + size(|v|)``): torch forms ``p`` as
+    ``exp(x - logsumexp(x))``, whose exponent is rounded relative to
+    ``|x| + |logsumexp(x)|``, so ``p`` carries a relative error of eps times
+    ``1 + |x| + |logsumexp(x)|`` (two rows of 710 give 0.499985 in float32,
+    not 0.5)."""
+    top = np.max(x, axis=axis, keepdims=True)
+    z = x - top
+    total = np.sum(np.exp(z), axis=axis, keepdims=True)
+    p = np.exp(z) / total
+    pc = p * (1 + np.abs(x) + np.abs(top + np.log(total)))
 
     def mean(a):
         return np.sum(p * a, axis=axis, keepdims=True)
 
+    def size(a):
+        return np.sum(pc * a, axis=axis, keepdims=True)
+
     d = v - mean(v)
-    return p, mean, d, mean(d**2), mean(d**3), np.abs(v) + mean(np.abs(v))
+    return p, mean, d, mean(d**2), mean(d**3), pc, size
 
 
 # Along a dimension, derivatives are directional: forward ``D_v^k f`` (k = 1,
@@ -306,21 +328,22 @@ def _moments(x, v, axis):
 def logsumexp_derivatives(x, v, w, axis=-1):
     """logsumexp: forward ``E_p v, k2, k3`` (reduced axis kept, size 1);
     reverse ``w p, w p d, w p (d**2 - k2)`` (``w`` with the reduced axis kept)."""
-    p, mean, d, k2, k3, big = _moments(x, v, axis)
-    aw = np.abs(w)
+    p, mean, d, k2, k3, pc, size = _moments(x, v, axis)
+    aw, big = np.abs(w), np.abs(v) + size(np.abs(v))
     return ([mean(v), k2, k3], [w * p, w * p * d, w * p * (d**2 - k2)],
-            [mean(np.abs(v)), mean(big**2), mean(big**3)], [aw * p, aw * p * big, aw * p * (big**2 + mean(big**2))])
+            [size(np.abs(v)), size(big**2), size(big**3)], [aw * pc, aw * pc * big, aw * pc * (big**2 + size(big**2))])
 
 
 def log_softmax_derivatives(x, v, w, axis=-1):
     """log_softmax ``= x - logsumexp(x)``: forward ``d, -k2, -k3``; reverse
     ``w - W p, -W p d, -W p (d**2 - k2)`` with ``W = sum(w)`` along the axis."""
-    p, mean, d, k2, k3, big = _moments(x, v, axis)
-    total, size = np.sum(w, axis=axis, keepdims=True), np.sum(np.abs(w), axis=axis, keepdims=True)
+    p, mean, d, k2, k3, pc, size = _moments(x, v, axis)
+    big = np.abs(v) + size(np.abs(v))
+    total, weight = np.sum(w, axis=axis, keepdims=True), np.sum(np.abs(w), axis=axis, keepdims=True)
     ones = np.ones_like(d)
     return ([d, -k2 * ones, -k3 * ones], [w - total * p, -total * p * d, -total * p * (d**2 - k2)],
-            [big, mean(big**2) * ones, mean(big**3) * ones],
-            [np.abs(w) + size * p, size * p * big, size * p * (big**2 + mean(big**2))])
+            [big, size(big**2) * ones, size(big**3) * ones],
+            [np.abs(w) + weight * pc, weight * pc * big, weight * pc * (big**2 + size(big**2))])
 
 
 def softmax_derivatives(x, v, w, axis=-1):
@@ -328,13 +351,13 @@ def softmax_derivatives(x, v, w, axis=-1):
     p (d**3 - 3 d k2 - k3)``; reverse, with ``e = w - E_p w``, ``c = E_p d e``,
     ``m = E_p d**2 e``: ``p e``, ``p (d e - c)`` (the gradient of the
     covariance ``c``) and ``p (d**2 e - m - 2 c d - k2 e)`` (of ``m``)."""
-    p, mean, d, k2, k3, big = _moments(x, v, axis)
+    p, mean, d, k2, k3, pc, size = _moments(x, v, axis)
     e = w - mean(w)
     c, m = mean(d * e), mean(d * d * e)
-    we = np.abs(w) + mean(np.abs(w))
-    b2 = mean(big**2)
+    big, we = np.abs(v) + size(np.abs(v)), np.abs(w) + size(np.abs(w))
+    b2 = size(big**2)
     return ([p * d, p * (d**2 - k2), p * (d**3 - 3 * d * k2 - k3)],
             [p * e, p * (d * e - c), p * (d * d * e - m - 2 * c * d - k2 * e)],
-            [p * big, p * (big**2 + b2), p * (big**3 + 3 * big * b2 + mean(big**3))],
-            [p * we, p * (big * we + mean(big * we)),
-             p * (big**2 * we + mean(big**2 * we) + 2 * mean(big * we) * big + b2 * we)])
+            [pc * big, pc * (big**2 + b2), pc * (big**3 + 3 * big * b2 + size(big**3))],
+            [pc * we, pc * (big * we + size(big * we)),
+             pc * (big**2 * we + size(big**2 * we) + 2 * size(big * we) * big + b2 * we)])

@@ -7,7 +7,7 @@ import re
 from collections import Counter, defaultdict
 from typing import Any
 
-from torchconform import environment
+from torchconform import environment, timingfield
 from torchconform import coveragefield as coverage
 from torchconform.deviations import release_of
 from torchconform.report import charts
@@ -138,6 +138,12 @@ def _ulp_level(value: float | None) -> str:
     return "ulp-high"
 
 
+def _timing(doc: dict[str, Any]) -> dict[str, Any]:
+    timing = timingfield.of(doc)
+    return {"rows": timingfield.rows(timing), "wall_seconds": timing.get("wall_seconds"),
+            "workers": timing.get("workers"), "runs": timing.get("runs") or 1}
+
+
 def _deviations(doc: dict[str, Any], records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     unused = set(doc["run"].get("unused_deviations") or [])
     out = []
@@ -243,6 +249,8 @@ def build(doc: dict[str, Any], reference: dict[str, Any] | None = None) -> dict[
         "ops": ops,
         "claims": sum(1 for r in records if r.get("claim")),
         "coverage": coverage.summary(doc.get("coverage")),
+        "derivative_orders": coverage.ORDERS,
+        "timing": _timing(doc),
     }
 
 

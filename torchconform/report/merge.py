@@ -16,7 +16,8 @@ What may be merged:
   record lists each run's outcome under ``"per_run"`` when they differ.
 
 The API coverage fields (:mod:`torchconform.coveragefield`) merge by set
-union, so two shards give the coverage of the unsharded run.
+union, so two shards give the coverage of the unsharded run; the time per
+area (:mod:`torchconform.timingfield`) adds up.
 
 Missing shards are allowed and make the merged run partial, naming them.
 Every refusal is a :class:`~torchconform.resultsfile.ReportError` with a
@@ -29,7 +30,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from torchconform import coveragefield, environment
+from torchconform import coveragefield, environment, timingfield
 from torchconform.resultsfile import ReportError, load_conformance
 
 #: Outcomes from worst to best, for the case two machines both ran.
@@ -115,12 +116,18 @@ def _check_coverage(runs: list[tuple[Path, dict[str, Any]]]) -> None:
         field = doc.get("coverage")
         if field is None:
             continue
-        if not isinstance(field, dict) or field.get("schema") != coveragefield.SCHEMA:
+        if not isinstance(field, dict) or field.get("schema") not in coveragefield.READABLE:
             found = field.get("schema") if isinstance(field, dict) else type(field).__name__
-            raise ReportError(f"{path}: coverage format {found!r} is not the supported {coveragefield.SCHEMA!r}")
+            raise ReportError(f"{path}: coverage format {found!r} is not one of the supported "
+                              f"{', '.join(map(repr, coveragefield.READABLE))}")
         if not isinstance(field.get("api"), dict) \
                 or not all(isinstance(field.get(k), list) for k in ("called", "checked")):
             raise ReportError(f"{path}: corrupt conformance result: \"coverage\" lacks its api, called or checked")
+        derivatives = field.get("derivatives", {})
+        if not isinstance(derivatives, dict) or not set(derivatives) <= set(coveragefield.ORDERS) \
+                or not all(isinstance(v, list) for v in derivatives.values()):
+            raise ReportError(f"{path}: corrupt conformance result: \"coverage.derivatives\" is not lists by order "
+                              f"({', '.join(coveragefield.ORDERS)})")
 
 
 def _severity(outcome: str) -> int:
@@ -208,4 +215,5 @@ def merge(paths: list[Path]) -> dict[str, Any]:
         "totals": dict(totals),
         "records": records,
         "coverage": coveragefield.merge(*(doc.get("coverage") for doc in docs)),
+        "timing": timingfield.merge(*docs),
     }
