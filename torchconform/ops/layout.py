@@ -333,6 +333,16 @@ SHAPE = [
        kinds=_MOVE, params=lambda shapes, dtype: st.fixed_dictionaries({"piece": st.integers(0, 1)})),
     Op("view_as_complex", "torch.view_as_complex(torch.stack(torch.broadcast_tensors(x, y), -1))", "ref.make_complex(x, y)", arity=2,
        dtypes=("float32", "float64"), out_dtype="complex"),
+    Op("as_strided", "torch.as_strided(x.flatten().contiguous(), size, stride, offset)",
+       "x.ravel()[offset + stride[0] * np.arange(size[0])[:, None] + stride[1] * np.arange(size[1])]",
+       kinds=_MOVE, params=_strided_region),
+    Op("view_as", "x.contiguous().view_as(torch.empty(shape, device=x.device))", "x.reshape(shape)", kinds=_MOVE,
+       params=_reshape_target),
+    Op("adjoint", "torch.adjoint(x)", "np.conj(np.swapaxes(x, -1, -2))", kinds=_MOVE, min_dims=2),
+    Op("conj", "torch.conj(x)", "np.conj(x)", kinds=_MOVE),
+    Op("resolve_conj", "torch.resolve_conj(torch.conj(x))", "np.conj(x)", kinds=_MOVE),
+    Op("type_as", "x.type_as(torch.empty(0, dtype=torch.float64))", "x.astype(np.float64)",
+       kinds=("bool", "int", "float"), out_dtype="double"),
 ]
 
 
