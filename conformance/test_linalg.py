@@ -839,3 +839,51 @@ def test_legacy_linalg_matches_reference(device, op, data):
     dtype = data.draw(linalg_dtypes(device), label="dtype")
     name = op.removeprefix("torch.")
     LEGACY_CHECKS[name](data, dtype, device, name)
+
+
+def _seeded(call, device):
+    """``call()`` with the global generators seeded and then restored: the
+    low-rank routines draw their random sketch from them."""
+    kind = torch.device(device).type
+    with torch.random.fork_rng(devices=[] if kind == "cpu" else [torch.device(device).index or 0], device_type=kind):
+        torch.manual_seed(0)
+        return call()
+
+
+def lowrank_svd(data, dtype, device, op):
+    m, k = data.draw(st.integers(1, 4), label="rows"), data.draw(st.integers(1, 4), label="cols")
+    a = data.draw(matrices(dtype, device=device, batch=(), rows=m, cols=k, max_cond=10.0), label="A")
+    centred = a.array - a.array.mean(axis=0) if op == "pca_lowrank" else a.array
+    q = min(m, k)  # a sketch of full rank: the result is the exact SVD, whatever the random sketch
+    if op == "pca_lowrank":
+        u, s, v = _seeded(lambda: torch.pca_lowrank(a.tensor, q=q, center=True), device)
+    else:
+        u, s, v = _seeded(lambda: torch.svd_lowrank(a.tensor, q=q), device)
+    s_ref = np.linalg.svd(centred, compute_uv=False)
+    close(s, s_ref[:s.shape[-1]], a.cond, max(m, k), magnitude=np.ones(1), what=f"torch.{op} singular values")
+    r = s.shape[-1]
+    close(u[:, :r] * s.to(u.dtype) @ v[:, :r].mH, centred, a.cond, max(m, k), magnitude=np.ones(1),
+          what=f"torch.{op}: U diag(S) V^H = A" + (" - mean(A, 0)" if op == "pca_lowrank" else ""))
+
+
+def lobpcg_extreme_eigenpairs(data, dtype, device, op):
+    n = data.draw(st.integers(3, 4), label="n")
+    a = data.draw(matrices(dtype, device=device, batch=(), rows=n, kind="spd", max_cond=10.0), label="A (SPD)")
+    largest = data.draw(st.booleans(), label="largest")
+    # tol: the residual at which it stops iterating; its documented default is far looser than the policy.
+    w, v = _seeded(lambda: torch.lobpcg(a.tensor, k=1, largest=largest, tol=torch.finfo(dtype).eps), device)
+    w_all = np.linalg.eigvalsh(a.array)
+    close(w, w_all[-1:] if largest else w_all[:1], a.cond, n, magnitude=np.ones(1),
+          what=f"torch.lobpcg(k=1, largest={largest}) eigenvalue")
+    close(a.tensor @ v, as_ref(v) * as_ref(w), a.cond, n, magnitude=np.ones(1), what="torch.lobpcg: A v = w v")
+
+
+LOWRANK_CHECKS = {"svd_lowrank": lowrank_svd, "pca_lowrank": lowrank_svd, "lobpcg": lobpcg_extreme_eigenpairs}
+
+
+@pytest.mark.parametrize("op", [pytest.param(f"torch.{name}", id=f"torch.{name}") for name in LOWRANK_CHECKS])
+@given(data=st.data())
+def test_randomized_linalg_matches_reference(device, op, data):
+    dtype = data.draw(st.sampled_from([torch.float32, torch.float64]), label="dtype")
+    name = op.removeprefix("torch.")
+    LOWRANK_CHECKS[name](data, dtype, device, name)
