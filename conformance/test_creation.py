@@ -7,15 +7,11 @@ distribution of ``rand``/``randn``/``randint``/``randperm``/``bernoulli``/
 
 Distribution tests
 ------------------
-Each draws ``N`` samples from a generator seeded with ``SEED`` and applies a
-goodness-of-fit test from scipy.stats (Kolmogorov-Smirnov, chi-square,
-binomial) at level ``ALPHA``. With a fixed seed the outcome is reproducible
-for one torch build and device; on a build or device whose random stream
-differs, a *correct* generator fails a given test with probability
-``ALPHA`` = 0.1%, so the whole set of ``STAT_TESTS`` tests raises a false
-alarm with probability at most ``STAT_TESTS * ALPHA`` (about 1.6%). A broken
-generator (wrong range, scale or bias of a few percent) fails with
-probability near 1 at this ``N``.
+The random creators and samplers (``Tensor.normal_``, ``exponential_``,
+``torch.poisson``, ``multinomial``, ...) are checked against scipy.stats
+distributions by :func:`torchconform.distribution.assert_distribution`: a
+seeded goodness-of-fit test at a fixed significance level; its module docstring gives
+the false-alarm rate of a correct sampler on another random stream.
 """
 
 import contextlib
@@ -28,16 +24,13 @@ from hypothesis import given, strategies as st
 from scipy import stats
 
 from torchconform import compat, dtypes, record
+from torchconform.distribution import N, SEED, assert_distribution, generator
 from torchconform.dtypes import tensor_to_numpy
 from torchconform.oracle import assert_device_matches_cpu, assert_matches
 from torchconform.strategies import dtypes_for, elements, shapes, tensors
 
 pytestmark = pytest.mark.area("creation")
 
-SEED = 20240611
-ALPHA = 1e-3
-N = 4000
-STAT_TESTS = 16  # the number of distribution tests below, for the false-alarm bound
 FLOAT_DEVIATION = "python-float-data-gives-default-dtype"
 
 
@@ -293,10 +286,6 @@ def require_api(name, device):
         compat.require(f"{name}-generator", device)
 
 
-def generator(device, seed=SEED):
-    return torch.Generator(device=device).manual_seed(seed)
-
-
 def supported(names, device):
     return [dtypes.from_name(n) for n in names if dtypes.from_name(n) in dtypes.supported_dtypes(device)]
 
@@ -339,21 +328,12 @@ def test_bernoulli_follows_certain_probabilities(device, data):
 
 # -- random creation: distributions (see the module docstring for the false-alarm rate) ---------
 
-def assert_fits(p_value, what):
-    assert p_value > ALPHA, f"{what}: goodness-of-fit p-value {p_value:.3g} <= alpha {ALPHA} (N={N}, seed={SEED})"
-
-
-def samples(call, device):
-    return tensor_to_numpy(call(generator(device))).astype(np.float64).ravel()
-
-
 @pytest.mark.capability("distribution")
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=dtypes.name)
 @pytest.mark.parametrize("form", ["rand", "rand_like"])
 def test_rand_is_uniform_on_the_unit_interval(form, dtype, device):
     require_api(form, device)
-    x = samples(lambda g: RANDOM[form][0]((N,), dtype, device, g), device)
-    assert_fits(stats.kstest(x, "uniform").pvalue, f"{form} vs U[0, 1)")
+    assert_distribution(RANDOM[form][0]((N,), dtype, device, generator(device)), stats.uniform(), what=form)
 
 
 @pytest.mark.capability("distribution")
@@ -361,47 +341,82 @@ def test_rand_is_uniform_on_the_unit_interval(form, dtype, device):
 @pytest.mark.parametrize("form", ["randn", "randn_like"])
 def test_randn_is_standard_normal(form, dtype, device):
     require_api(form, device)
-    x = samples(lambda g: RANDOM[form][0]((N,), dtype, device, g), device)
-    assert_fits(stats.kstest(x, "norm").pvalue, f"{form} vs N(0, 1)")
+    assert_distribution(RANDOM[form][0]((N,), dtype, device, generator(device)), stats.norm(), what=form)
 
 
 @pytest.mark.capability("distribution")
 def test_normal_with_scalars_has_the_requested_mean_and_std(device):
-    x = samples(lambda g: torch.normal(2.0, 3.0, (N,), device=device, generator=g), device)
-    assert_fits(stats.kstest(x, "norm", args=(2.0, 3.0)).pvalue, "normal(2, 3)")
+    x = torch.normal(2.0, 3.0, (N,), device=device, generator=generator(device))
+    assert_distribution(x, stats.norm(2.0, 3.0), what="normal(2, 3)")
 
 
 @pytest.mark.capability("distribution")
 def test_normal_with_tensors_uses_each_mean_and_std(device):
     mean = torch.linspace(-5, 5, N, device=device)
     std = torch.linspace(0.5, 4, N, device=device)
-    x = samples(lambda g: torch.normal(mean, std, generator=g), device)
-    z = (x - tensor_to_numpy(mean)) / tensor_to_numpy(std)
-    assert_fits(stats.kstest(z, "norm").pvalue, "normal(mean tensor, std tensor), standardised")
+    m, s = tensor_to_numpy(mean).astype(np.float64), tensor_to_numpy(std).astype(np.float64)
+    assert_distribution(torch.normal(mean, std, generator=generator(device)), stats.norm(),
+                        transform=lambda x: (x - m) / s, what="normal(mean tensor, std tensor), standardised")
 
 
 @pytest.mark.capability("distribution")
 @pytest.mark.parametrize("form", ["randint", "randint_like"])
 def test_randint_is_uniform_over_its_range(form, device):
     require_api(form, device)
-    x = samples(lambda g: RANDOM[form][0]((N,), torch.int64, device, g), device)
-    counts = np.bincount(x.astype(np.int64) - 2, minlength=7)
-    assert counts.size == 7, f"{form}(2, 9) gave values outside [2, 9)"
-    assert_fits(stats.chisquare(counts).pvalue, f"{form}(2, 9) vs uniform on 2..8")
+    x = RANDOM[form][0]((N,), torch.int64, device, generator(device))
+    assert_distribution(x, stats.randint(2, 9), what=f"{form}(2, 9)")
 
 
 @pytest.mark.capability("distribution")
 def test_randperm_puts_each_element_first_equally_often(device):
     g = generator(device)
-    firsts = [int(torch.randperm(6, device=device, generator=g)[0]) for _ in range(N // 4)]
-    assert_fits(stats.chisquare(np.bincount(firsts, minlength=6)).pvalue, "randperm(6)[0] vs uniform")
+    firsts = torch.stack([torch.randperm(6, device=device, generator=g)[0] for _ in range(N // 4)])
+    assert_distribution(firsts, stats.randint(0, 6), what="randperm(6)[0]")
 
 
 @pytest.mark.capability("distribution")
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
 def test_bernoulli_frequency_matches_p(p, device):
-    x = samples(lambda g: torch.bernoulli(torch.full((N,), p, device=device), generator=g), device)
-    assert_fits(stats.binomtest(int(x.sum()), N, p).pvalue, f"bernoulli({p})")
+    x = torch.bernoulli(torch.full((N,), p, device=device), generator=generator(device))
+    assert_distribution(x, stats.bernoulli(p), what=f"bernoulli({p})")
+
+
+def _fresh(dtype, device):
+    return torch.empty(N, dtype=dtype, device=device)
+
+
+_FOUR_WEIGHTS = np.array([1.0, 2.0, 3.0, 4.0])
+
+#: Samplers and the scipy.stats distribution each documents (torch.Tensor.* and torch.* docs).
+SAMPLERS = {
+    "Tensor.normal_": (lambda d, dev, g: _fresh(d, dev).normal_(2.0, 3.0, generator=g), stats.norm(2.0, 3.0)),
+    "Tensor.uniform_": (lambda d, dev, g: _fresh(d, dev).uniform_(-1.0, 3.0, generator=g), stats.uniform(-1.0, 4.0)),
+    "Tensor.cauchy_": (lambda d, dev, g: _fresh(d, dev).cauchy_(1.0, 2.0, generator=g), stats.cauchy(1.0, 2.0)),
+    "Tensor.exponential_": (lambda d, dev, g: _fresh(d, dev).exponential_(1.5, generator=g),
+                            stats.expon(scale=1 / 1.5)),
+    # log_normal_(mean, std): exp of N(mean, std), scipy's lognorm(s=std, scale=exp(mean)).
+    "Tensor.log_normal_": (lambda d, dev, g: _fresh(d, dev).log_normal_(0.5, 0.75, generator=g),
+                           stats.lognorm(0.75, scale=math.exp(0.5))),
+    # geometric_(p): trials up to and including the first success, support 1, 2, ... (scipy's geom).
+    "Tensor.geometric_": (lambda d, dev, g: _fresh(d, dev).geometric_(0.3, generator=g), stats.geom(0.3)),
+    "Tensor.random_": (lambda d, dev, g: _fresh(d, dev).random_(2, 9, generator=g), stats.randint(2, 9)),
+    "binomial": (lambda d, dev, g: torch.binomial(torch.full((N,), 10.0, dtype=d, device=dev),
+                                                  torch.full((N,), 0.3, dtype=d, device=dev), generator=g),
+                 stats.binom(10, 0.3)),
+    "poisson": (lambda d, dev, g: torch.poisson(torch.full((N,), 3.5, dtype=d, device=dev), generator=g),
+                stats.poisson(3.5)),
+    "multinomial": (lambda d, dev, g: torch.multinomial(torch.tensor(_FOUR_WEIGHTS, dtype=d, device=dev), N,
+                                                        replacement=True, generator=g),
+                    stats.rv_discrete(values=(np.arange(4), _FOUR_WEIGHTS / _FOUR_WEIGHTS.sum()))()),
+}
+
+
+@pytest.mark.capability("distribution")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=dtypes.name)
+@pytest.mark.parametrize("op", list(SAMPLERS))
+def test_sampler_follows_its_distribution(op, dtype, device):
+    sample, dist = SAMPLERS[op]
+    assert_distribution(sample(dtype, device, generator(device)), dist, what=f"{op} on {dtypes.name(dtype)}")
 
 
 # -- reproducibility -----------------------------------------------------------------------------

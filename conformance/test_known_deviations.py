@@ -343,6 +343,15 @@ def test_gradient_of_integers_does_not_wrap(device):
                    what="gradient(int8 [100, -100, 100])")
 
 
+@pytest.mark.capability("indexing")
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=["float16", "bfloat16"])
+def test_index_reduce_prod_on_half_precision(device, dtype):
+    x = torch.full((2, 1), 2.0, dtype=dtype, device=device)
+    source = torch.full((2, 1), 3.0, dtype=dtype, device=device)
+    result = x.index_reduce(0, torch.tensor([0, 0], device=device), source, "prod")
+    assert_matches(result, np.array([[18.0], [2.0]]), dtype, what="index_reduce(prod) on half precision")
+
+
 def test_fractional_max_pool3d_last_window_may_end_at_the_input_end(device):
     # input 3, kernel 2, output 2: windows start at 0 and 1 (the last at in - k); sample 0 gives the same starts in 3-d
     x = torch.arange(27.0, dtype=torch.float64, device=device).reshape(1, 1, 3, 3, 3)

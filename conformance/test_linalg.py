@@ -753,3 +753,241 @@ def test_linalg_matches_reference(device, op, data):
     dtype = data.draw(linalg_dtypes(device), label="dtype")
     name = op.removeprefix("linalg.")
     LINALG_CHECKS[name](data, dtype, device, name)
+
+
+# --- Legacy linear algebra in the torch namespace ------------------------------
+#
+# torch.det, torch.svd, torch.lu, ... predate torch.linalg and keep their own
+# signatures (torch.svd returns V, not V^H; torch.lu returns LAPACK's packed
+# LU and 1-based pivots; triangular_solve takes B first). Each is checked as
+# its torch.linalg twin is: against NumPy/SciPy under the conditioned scale,
+# or by its defining properties where the factorisation is not unique.
+
+
+def legacy_det(data, dtype, device, op):
+    a = data.draw(matrices(dtype, device=device, kind="spd" if op == "logdet" else "general"), label="A")
+    n = a.array.shape[-1]
+    if op == "det":
+        close(torch.det(a.tensor), np.linalg.det(a.array), a.cond, n, what="torch.det")
+    elif op == "logdet":  # det > 0 for a positive definite A, so log det is real-valued
+        close(torch.logdet(a.tensor), np.log(np.linalg.det(a.array)).astype(a.array.dtype), a.cond, n,
+              magnitude=np.ones(1), what="torch.logdet")
+    else:
+        sign, logabs = torch.slogdet(a.tensor)
+        ref_sign, ref_log = np.linalg.slogdet(a.array)
+        close(sign, ref_sign, a.cond, n, what="torch.slogdet sign")
+        close(logabs, ref_log, a.cond, n, magnitude=np.ones(1), what="torch.slogdet logabsdet")
+
+
+def legacy_inverse(data, dtype, device, op):
+    a = data.draw(matrices(dtype, device=device), label="A")
+    n = a.array.shape[-1]
+    if op == "inverse":
+        close(torch.inverse(a.tensor), np.linalg.inv(a.array), a.cond, n, what="torch.inverse")
+    else:
+        close(torch.pinverse(a.tensor), np.linalg.pinv(a.array) if a.array.size else np.swapaxes(a.array, -1, -2),
+              a.cond, n, what="torch.pinverse")
+
+
+def legacy_matrix_functions(data, dtype, device, op):
+    import scipy.linalg
+    a = data.draw(matrices(dtype, device=device, max_cond=4.0, rows=data.draw(st.integers(1, 4), label="n")),
+                  label="A (norm 1)")
+    n = a.array.shape[-1]
+    if op == "matrix_exp":
+        flat = a.array.reshape((-1, n, n))
+        ref = np.array([scipy.linalg.expm(m) for m in flat]).reshape(a.array.shape) if flat.size else a.array
+        close(torch.matrix_exp(a.tensor), ref, np.e, n, what="torch.matrix_exp")
+    else:
+        power = data.draw(st.integers(-3, 4), label="n")
+        ref = np.linalg.matrix_power(a.array, power) if a.array.size else a.array
+        close(torch.matrix_power(a.tensor, power), ref, a.cond ** abs(power), n * max(abs(power), 1),
+              what=f"torch.matrix_power(A, {power})")
+
+
+def legacy_qr(data, dtype, device, op):
+    m, k = data.draw(st.integers(0, 4), label="rows"), data.draw(st.integers(0, 4), label="cols")
+    a = data.draw(matrices(dtype, device=device, rows=m, cols=k), label="A")
+    some = data.draw(st.booleans(), label="some")
+    q, r = torch.qr(a.tensor, some=some)
+    r_ref = np.linalg.qr(a.array, mode="reduced" if some else "complete")[1]
+    close(torch.abs(r), np.abs(r_ref), a.cond, min(m, k), what=f"|R| of torch.qr(some={some})")
+    assert_matches(torch.tril(r, -1), np.zeros(r_ref.shape), dtype, what="R is upper triangular")
+    close(q @ r, a.array, n=max(m, k), magnitude=a.array, what="Q R = A")
+    close(q.mH @ q, identity_like(as_ref(q.mH @ q)), n=m, magnitude=np.ones(1), what="Q^H Q = I")
+
+
+def legacy_svd(data, dtype, device, op):
+    m, k = data.draw(st.integers(0, 4), label="rows"), data.draw(st.integers(0, 4), label="cols")
+    a = data.draw(matrices(dtype, device=device, rows=m, cols=k), label="A")
+    some = data.draw(st.booleans(), label="some")
+    u, s, v = torch.svd(a.tensor, some=some)
+    s_ref = np.linalg.svd(a.array, compute_uv=False) if a.array.size else np.zeros(a.array.shape[:-2] + (min(m, k),))
+    close(s, s_ref, n=max(m, k), magnitude=np.ones(1), what="torch.svd singular values (descending)")
+    r = min(m, k)
+    close(u[..., :r] * s.to(u.dtype)[..., None, :] @ v[..., :r].mH, a.array, n=max(m, k), magnitude=np.ones(1),
+          what="U diag(S) V^H = A")
+    close(u.mH @ u, identity_like(as_ref(u.mH @ u)), n=m, magnitude=np.ones(1), what="U^H U = I")
+    close(v.mH @ v, identity_like(as_ref(v.mH @ v)), n=k, magnitude=np.ones(1), what="V^H V = I")
+
+
+def legacy_lu(data, dtype, device, op):
+    import scipy.linalg
+    a = data.draw(matrices(dtype, device=device, batch=(), rows=data.draw(st.integers(1, 4), label="n")), label="A")
+    n = a.array.shape[-1]
+    lu, piv = torch.lu(a.tensor)
+    lu_ref, piv_ref = scipy.linalg.lu_factor(a.array)
+    assert_matches(piv, (piv_ref + 1).astype(np.int32), torch.int32, what="torch.lu pivots (1-based, LAPACK getrf)")
+    close(lu, lu_ref, a.cond, n, magnitude=np.maximum(np.max(np.abs(a.array)), 1), what="torch.lu packed LU")
+    if op == "lu_unpack":
+        p, low, up = torch.lu_unpack(lu, piv)
+        p_ref, l_ref, u_ref = scipy.linalg.lu(a.array)
+        assert_matches(p, p_ref.astype(dtypes.reference_dtype(dtype)), dtype, what="lu_unpack P")
+        close(low, l_ref, a.cond, n, magnitude=np.ones(1), what="lu_unpack L")
+        close(up, u_ref, a.cond, n, magnitude=a.array, what="lu_unpack U")
+    elif op == "lu_solve":
+        b = _rhs(data, dtype, device, a, vector_ok=False)
+        close(torch.lu_solve(b.tensor, lu, piv), np.linalg.solve(a.array, b.array.astype(a.array.dtype)), a.cond, n,
+              what="torch.lu_solve(B, *torch.lu(A))")
+
+
+def legacy_cholesky(data, dtype, device, op):
+    a = data.draw(matrices(dtype, device=device, kind="spd"), label="A (SPD)")
+    upper = data.draw(st.booleans(), label="upper")
+    n = a.array.shape[-1]
+    ref = np.linalg.cholesky(a.array) if a.array.size else np.zeros_like(a.array)
+    factor = torch.cholesky(a.tensor, upper=upper)
+    close(factor, mH(ref) if upper else ref, a.cond, n, what=f"torch.cholesky(upper={upper})")
+    if op == "cholesky_inverse":
+        close(torch.cholesky_inverse(factor, upper=upper), np.linalg.inv(a.array) if a.array.size else a.array,
+              a.cond, n, what=f"torch.cholesky_inverse(upper={upper})")
+    elif op == "cholesky_solve":
+        b = _rhs(data, dtype, device, a, vector_ok=False)
+        want = np.linalg.solve(a.array, b.array.astype(a.array.dtype)) if a.array.size else b.array
+        close(torch.cholesky_solve(b.tensor, factor, upper=upper), want, a.cond, n,
+              what=f"torch.cholesky_solve(upper={upper})")
+
+
+def legacy_triangular_solve(data, dtype, device, op):
+    import scipy.linalg
+    upper = data.draw(st.booleans(), label="upper")
+    a = data.draw(matrices(dtype, device=device, batch=(), kind="upper" if upper else "lower",
+                           rows=data.draw(st.integers(1, 4), label="n")), label="A")
+    transpose, unit = data.draw(st.booleans(), label="transpose"), data.draw(st.booleans(), label="unitriangular")
+    n = a.array.shape[-1]
+    b = data.draw(tensors(dtype, shape=(n, 2), device=device, domain=(-1.0, 1.0), specials=False), label="B")
+    x, a_clone = torch.triangular_solve(b.tensor, a.tensor, upper=upper, transpose=transpose, unitriangular=unit)
+    ref = scipy.linalg.solve_triangular(a.array, b.array.astype(a.array.dtype), lower=not upper,
+                                        trans="T" if transpose else "N", unit_diagonal=unit)
+    cond = a.cond if not unit else np.linalg.cond(np.where(np.eye(n, dtype=bool), 1, a.array))
+    close(x, ref, cond, n, what=f"triangular_solve(upper={upper}, transpose={transpose}, unitriangular={unit})")
+    assert_matches(a_clone, a.array, dtype, what="triangular_solve's second result (a copy of A)")
+
+
+def legacy_householder(data, dtype, device, op):
+    import scipy.linalg
+    n = data.draw(st.integers(1, 3), label="cols")
+    a = data.draw(matrices(dtype, device=device, batch=(), rows=n + data.draw(st.integers(0, 2), label="extra"),
+                           cols=n), label="A")
+    m = a.array.shape[0]
+    reflectors, tau = torch.geqrf(a.tensor)
+    packed, taus = as_ref(reflectors), as_ref(tau)
+    # The reference Q (m x m) is LAPACK's own orgqr/ungqr (through SciPy) applied to torch's reflectors.
+    orgqr, = scipy.linalg.get_lapack_funcs(("ungqr" if np.iscomplexobj(packed) else "orgqr",), (packed,))
+    q_ref, _, info = orgqr(np.hstack([packed, np.zeros((m, m - n), packed.dtype)]), taus)
+    assert info == 0
+    # A = Q R: R (the upper triangle of the packed result) equals Q^H A, zeros below the diagonal included.
+    close(torch.triu(reflectors[:n]), q_ref[:, :n].conj().T @ a.array, a.cond, m, magnitude=np.ones(1),
+          what="geqrf: R = Q^H A")
+    if op == "orgqr":
+        close(torch.orgqr(reflectors, tau), q_ref[:, :n], n=m, magnitude=np.ones(1), what="orgqr (LAPACK orgqr)")
+    elif op == "ormqr":
+        c = data.draw(tensors(dtype, shape=(m, 2), device=device, domain=(-1.0, 1.0), specials=False), label="C")
+        transpose = data.draw(st.booleans(), label="transpose")
+        applied = q_ref.conj().T if transpose else q_ref
+        close(torch.ormqr(reflectors, tau, c.tensor, transpose=transpose), applied @ c.array.astype(packed.dtype),
+              n=m, magnitude=np.ones(1), what=f"ormqr(transpose={transpose}): Q C")
+
+
+def legacy_norms(data, dtype, device, op):
+    if op == "nuclear_norm":
+        a = data.draw(matrices(dtype, device=device, batch=()), label="A (2-d)")
+        want = np.linalg.norm(a.array, "nuc") if a.array.size else 0.0
+        close(torch.nuclear_norm(a.tensor), np.asarray(want), n=max(a.array.shape), magnitude=np.ones(1),
+              what="torch.nuclear_norm")
+    else:
+        a = data.draw(matrices(dtype, device=device, max_cond=10.0), label="A")
+        want = np.sqrt(np.sum(np.abs(a.array) ** 2, axis=(-2, -1)))
+        close(torch.frobenius_norm(a.tensor, dim=(-2, -1)), want, n=max(a.array.shape[-2:], default=1),
+              magnitude=np.ones(1), what="torch.frobenius_norm")
+
+
+LEGACY_CHECKS = {
+    "det": legacy_det, "logdet": legacy_det, "slogdet": legacy_det,
+    "inverse": legacy_inverse, "pinverse": legacy_inverse,
+    "matrix_exp": legacy_matrix_functions, "matrix_power": legacy_matrix_functions,
+    "qr": legacy_qr, "svd": legacy_svd,
+    "lu": legacy_lu, "lu_unpack": legacy_lu, "lu_solve": legacy_lu,
+    "cholesky": legacy_cholesky, "cholesky_inverse": legacy_cholesky, "cholesky_solve": legacy_cholesky,
+    "triangular_solve": legacy_triangular_solve,
+    "geqrf": legacy_householder, "orgqr": legacy_householder, "ormqr": legacy_householder,
+    "nuclear_norm": legacy_norms, "frobenius_norm": legacy_norms,
+}
+
+
+@pytest.mark.parametrize("op", [pytest.param(f"torch.{name}", id=f"torch.{name}") for name in LEGACY_CHECKS])
+# Their deprecation notices are torch's documented behaviour, not a finding.
+@pytest.mark.filterwarnings("ignore:.*deprecated:UserWarning")
+@given(data=st.data())
+def test_legacy_linalg_matches_reference(device, op, data):
+    dtype = data.draw(linalg_dtypes(device), label="dtype")
+    name = op.removeprefix("torch.")
+    LEGACY_CHECKS[name](data, dtype, device, name)
+
+
+def _seeded(call, device):
+    """``call()`` with the global generators seeded and then restored: the
+    low-rank routines draw their random sketch from them."""
+    kind = torch.device(device).type
+    with torch.random.fork_rng(devices=[] if kind == "cpu" else [torch.device(device).index or 0], device_type=kind):
+        torch.manual_seed(0)
+        return call()
+
+
+def lowrank_svd(data, dtype, device, op):
+    m, k = data.draw(st.integers(1, 4), label="rows"), data.draw(st.integers(1, 4), label="cols")
+    a = data.draw(matrices(dtype, device=device, batch=(), rows=m, cols=k, max_cond=10.0), label="A")
+    centred = a.array - a.array.mean(axis=0) if op == "pca_lowrank" else a.array
+    q = min(m, k)  # a sketch of full rank: the result is the exact SVD, whatever the random sketch
+    if op == "pca_lowrank":
+        u, s, v = _seeded(lambda: torch.pca_lowrank(a.tensor, q=q, center=True), device)
+    else:
+        u, s, v = _seeded(lambda: torch.svd_lowrank(a.tensor, q=q), device)
+    s_ref = np.linalg.svd(centred, compute_uv=False)
+    close(s, s_ref[:s.shape[-1]], a.cond, max(m, k), magnitude=np.ones(1), what=f"torch.{op} singular values")
+    r = s.shape[-1]
+    close(u[:, :r] * s.to(u.dtype) @ v[:, :r].mH, centred, a.cond, max(m, k), magnitude=np.ones(1),
+          what=f"torch.{op}: U diag(S) V^H = A" + (" - mean(A, 0)" if op == "pca_lowrank" else ""))
+
+
+def lobpcg_extreme_eigenpairs(data, dtype, device, op):
+    n = data.draw(st.integers(3, 4), label="n")
+    a = data.draw(matrices(dtype, device=device, batch=(), rows=n, kind="spd", max_cond=10.0), label="A (SPD)")
+    largest = data.draw(st.booleans(), label="largest")
+    # tol: the residual at which it stops iterating; its documented default is far looser than the policy.
+    w, v = _seeded(lambda: torch.lobpcg(a.tensor, k=1, largest=largest, tol=torch.finfo(dtype).eps), device)
+    w_all = np.linalg.eigvalsh(a.array)
+    close(w, w_all[-1:] if largest else w_all[:1], a.cond, n, magnitude=np.ones(1),
+          what=f"torch.lobpcg(k=1, largest={largest}) eigenvalue")
+    close(a.tensor @ v, as_ref(v) * as_ref(w), a.cond, n, magnitude=np.ones(1), what="torch.lobpcg: A v = w v")
+
+
+LOWRANK_CHECKS = {"svd_lowrank": lowrank_svd, "pca_lowrank": lowrank_svd, "lobpcg": lobpcg_extreme_eigenpairs}
+
+
+@pytest.mark.parametrize("op", [pytest.param(f"torch.{name}", id=f"torch.{name}") for name in LOWRANK_CHECKS])
+@given(data=st.data())
+def test_randomized_linalg_matches_reference(device, op, data):
+    dtype = data.draw(st.sampled_from([torch.float32, torch.float64]), label="dtype")
+    name = op.removeprefix("torch.")
+    LOWRANK_CHECKS[name](data, dtype, device, name)

@@ -1,4 +1,4 @@
-"""Views versus copies, checked through shared writes.
+"""Views versus copies (and the ``*_copy`` twins of the views), checked through shared writes.
 
 For each op the same operation on a NumPy array is the reference: NumPy's
 basic slicing, ``transpose``, ``reshape`` of a contiguous array and
@@ -21,8 +21,8 @@ from torchconform.strategies import shapes
 pytestmark = pytest.mark.area("views")
 
 
-def row(name, torch_fn, numpy_fn, *, base="contiguous", writable=True):
-    return pytest.param(torch_fn, numpy_fn, base, writable, id=name)
+def row(name, torch_fn, numpy_fn, *, base="contiguous", writable=True, dtype=torch.float64):
+    return pytest.param(torch_fn, numpy_fn, base, writable, dtype, id=name)
 
 
 ALIASING = [
@@ -60,6 +60,43 @@ COPYING = [
     row("clone", lambda t: t.clone(), lambda a: a.copy()),
 ]
 
+# The ``*_copy`` ops (the functionalised twins of the view ops): each must give
+# the values of NumPy's view and share nothing with its input, which the
+# copying test checks through writes. Their reference is NumPy's view,
+# materialised; ``view(dtype)`` reinterprets the bytes as NumPy's ``view`` does.
+VIEW_COPIES = [
+    row("alias_copy", torch.alias_copy, np.copy),
+    row("detach_copy", torch.detach_copy, np.copy),
+    row("as_strided_copy", lambda t: torch.as_strided_copy(t, (3, 2), (4, 1), 1),
+        lambda a: a.ravel()[1 + 4 * np.arange(3)[:, None] + np.arange(2)]),
+    row("diagonal_copy", lambda t: torch.diagonal_copy(t[..., :3], 1, 1, 2),
+        lambda a: np.diagonal(a[..., :3], 1, 1, 2).copy()),
+    row("expand_copy", lambda t: torch.expand_copy(t[:, :1], (2, 5, 4)),
+        lambda a: np.broadcast_to(a[:, :1], (2, 5, 4)).copy()),
+    row("narrow_copy", lambda t: torch.narrow_copy(t, 2, 1, 2), lambda a: a[:, :, 1:3].copy()),
+    row("permute_copy", lambda t: torch.permute_copy(t, (2, 0, 1)), lambda a: a.transpose(2, 0, 1).copy()),
+    row("permute_copy-of-transposed", lambda t: torch.permute_copy(t, (1, 2, 0)),
+        lambda a: a.transpose(1, 2, 0).copy(), base="transposed"),
+    row("select_copy", lambda t: torch.select_copy(t, 1, -1), lambda a: a[:, -1].copy()),
+    row("slice_copy", lambda t: torch.slice_copy(t, 2, 1, 4, 2), lambda a: a[:, :, 1:4:2].copy()),
+    row("split_copy", lambda t: torch.split_copy(t, 3, 2)[1], lambda a: a[:, :, 3:].copy()),
+    row("split_with_sizes_copy", lambda t: torch.split_with_sizes_copy(t, [1, 2], 1)[1], lambda a: a[:, 1:].copy()),
+    row("squeeze_copy", lambda t: torch.squeeze_copy(t[:1], 0), lambda a: a[:1].squeeze(0).copy()),
+    row("t_copy", lambda t: torch.t_copy(t[1]), lambda a: a[1].T.copy()),
+    row("transpose_copy", lambda t: torch.transpose_copy(t, 0, 2), lambda a: a.swapaxes(0, 2).copy()),
+    row("transpose_copy-of-transposed", lambda t: torch.transpose_copy(t, 1, 2), lambda a: a.swapaxes(1, 2).copy(),
+        base="transposed"),
+    row("unbind_copy", lambda t: torch.unbind_copy(t, 2)[3], lambda a: a[:, :, 3].copy()),
+    row("unfold_copy", lambda t: torch.unfold_copy(t, 2, 2, 1),
+        lambda a: np.lib.stride_tricks.sliding_window_view(a, 2, axis=2).copy()),
+    row("unsqueeze_copy", lambda t: torch.unsqueeze_copy(t, 1), lambda a: a[:, None].copy()),
+    row("view_copy", lambda t: torch.view_copy(t, (4, 6)), lambda a: a.reshape(4, 6).copy()),
+    row("view_as_complex_copy", lambda t: torch.view_as_complex_copy(t.view(2, 3, 2, 2)),
+        lambda a: a.view(np.complex128).copy(), dtype=torch.complex128),
+    row("view_as_real_copy", lambda t: torch.view_as_real_copy(t.view(torch.complex128)),
+        lambda a: a.reshape(2, 3, 2, 2).copy()),
+]
+
 
 def make_base(device, layout):
     """A (2, 3, 4) float64 tensor of distinct values 0..23, and its NumPy twin
@@ -72,15 +109,15 @@ def make_base(device, layout):
 
 
 @pytest.mark.capability("aliasing")
-@pytest.mark.parametrize("torch_fn, numpy_fn, base, writable", ALIASING)
-def test_view_ops_alias_their_input(torch_fn, numpy_fn, base, writable, device):
+@pytest.mark.parametrize("torch_fn, numpy_fn, base, writable, dtype", ALIASING)
+def test_view_ops_alias_their_input(torch_fn, numpy_fn, base, writable, dtype, device):
     t, a = make_base(device, base)
     view, a_view = torch_fn(t), numpy_fn(a)
     assert np.shares_memory(a_view, a), "table error: NumPy copies here, so it cannot be the oracle of a view"
     assert view.untyped_storage().data_ptr() == t.untyped_storage().data_ptr(), "result does not share storage"
     t.add_(100)
     a += 100
-    assert_matches(view, a_view, torch.float64, what="view after a write into its input")
+    assert_matches(view, a_view, dtype, what="view after a write into its input")
     if writable:
         view.mul_(-1)
         a_view *= -1
@@ -88,14 +125,14 @@ def test_view_ops_alias_their_input(torch_fn, numpy_fn, base, writable, device):
 
 
 @pytest.mark.capability("aliasing")
-@pytest.mark.parametrize("torch_fn, numpy_fn, base, writable", COPYING)
-def test_copying_ops_do_not_alias_their_input(torch_fn, numpy_fn, base, writable, device):
+@pytest.mark.parametrize("torch_fn, numpy_fn, base, writable, dtype", COPYING + VIEW_COPIES)
+def test_copying_ops_do_not_alias_their_input(torch_fn, numpy_fn, base, writable, dtype, device):
     t, a = make_base(device, base)
     copy, a_copy = torch_fn(t), numpy_fn(a)
     assert not np.shares_memory(a_copy, a), "table error: NumPy aliases here, so it cannot be the oracle of a copy"
     before = a.copy()
     t.add_(100)
-    assert_matches(copy, a_copy, torch.float64, what="copy after a write into its input")
+    assert_matches(copy, a_copy, dtype, what="copy after a write into its input")
     t.sub_(100)
     copy.mul_(-1)
     assert_matches(t, before, torch.float64, what="input after a write into its copy")

@@ -107,9 +107,11 @@ def _split_complex(got: np.ndarray, want: np.ndarray, scale: np.ndarray | None):
     hide a wrong other part."""
     with np.errstate(invalid="ignore", over="ignore"):
         size = np.abs(want.astype(np.complex128))
+        size = np.where(np.isfinite(size), size, 0.0)
         if scale is not None:
-            size = np.maximum(size, np.abs(np.asarray(scale, dtype=np.complex128)))
-    size = np.where(np.isfinite(size), size, 0.0)
+            # A non-finite part of the value must not drop the (finite) scale the other part is judged by.
+            bound = np.abs(np.asarray(scale, dtype=np.complex128))
+            size = np.maximum(size, np.where(np.isfinite(bound), bound, 0.0))
     def parts(a):
         return np.stack([a.real, a.imag], axis=-1)
     return parts(got), parts(want), np.stack([size, size], axis=-1)

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from torchconform.ops.record import ALL, NUMERIC, Op
+from torchconform.ops.record import ALL, NUMERIC, Deviates, Op
 
 _MOVE = ALL  # moving values works on every dtype
 _BOUNDED = (-1e4, 1e4)
@@ -135,6 +135,66 @@ def _meshgrid(shapes, dtype):
     return st.fixed_dictionaries({"indexing": st.sampled_from(["ij", "xy"]), "piece": st.integers(0, 1)})
 
 
+@st.composite
+def _split_sizes(draw, shapes, dtype):
+    """A dim, sizes adding up to its length (zeros allowed), and a piece."""
+    nd = len(shapes[0])
+    dim = draw(st.integers(-nd, nd - 1))
+    n = shapes[0][dim]
+    cuts = sorted(draw(st.lists(st.integers(0, n), max_size=3)))
+    sizes = [b - a for a, b in zip([0] + cuts, cuts + [n])]
+    return {"dim": dim, "sizes": sizes, "piece": draw(st.integers(0, len(sizes) - 1))}
+
+
+@st.composite
+def _split_size(draw, shapes, dtype):
+    """A dim, a piece length (the last piece may be shorter), a number of
+    chunks giving that length (as ``chunk`` rounds up), and a piece."""
+    nd = len(shapes[0])
+    dim = draw(st.integers(-nd, nd - 1))
+    n = shapes[0][dim]
+    chunks = draw(st.integers(1, 4))
+    size = -(-n // chunks) if n else draw(st.integers(1, 4))
+    return {"dim": dim, "size": size, "chunks": chunks, "piece": draw(st.integers(0, max(1, -(-n // size)) - 1))}
+
+
+@st.composite
+def _reshape_target(draw, shapes, dtype):
+    shape = shapes[0]
+    return {"shape": draw(st.sampled_from([(math.prod(shape),), tuple(reversed(shape)), (1,) + shape]))}
+
+
+@st.composite
+def _sum_to(draw, shapes, dtype):
+    """A size the input's shape broadcasts to from: trailing dims kept or made 1."""
+    shape = shapes[0]
+    kept = shape[draw(st.integers(0, len(shape))):]
+    return {"size": tuple(draw(st.sampled_from([n, 1])) for n in kept)}
+
+
+@st.composite
+def _window(draw, shapes, dtype):
+    nd = len(shapes[0])
+    dim = draw(st.integers(-nd, nd - 1))
+    return {"dim": dim, "size": draw(st.integers(1, shapes[0][dim])), "step": draw(st.integers(1, 3))}
+
+
+@st.composite
+def _strided_region(draw, shapes, dtype):
+    """A (rows, cols) size, strides and storage offset that stay inside the
+    flattened input (made contiguous: as_strided addresses the storage)."""
+    n = math.prod(shapes[0])
+    size = (draw(st.integers(0, 3)), draw(st.integers(0, 3)))
+    # Non-overlapping: torch refuses to write one location twice (its error says so).
+    inner = draw(st.integers(1, 2))
+    stride = (draw(st.integers(size[1] * inner, size[1] * inner + 2)), inner)
+    extent = (size[0] - 1) * stride[0] + (size[1] - 1) * stride[1] + 1 if all(size) else 0
+    if extent > n:
+        size = (0, size[1])
+        extent = 0
+    return {"size": size, "stride": stride, "offset": draw(st.integers(0, n - extent))}
+
+
 SHAPE = [
     Op("flip", "torch.flip(x, dims)", "np.flip(x, axis=dims)", kinds=_MOVE, params=_dims_subset),
     Op("roll", "torch.roll(x, shifts, dims)", "np.roll(x, shifts, axis=dims)", kinds=_MOVE, params=_roll),
@@ -242,6 +302,47 @@ SHAPE = [
        params=lambda shapes, dtype: st.fixed_dictionaries({"piece": st.integers(0, 2)})),
     Op("cartesian_prod", "torch.cartesian_prod(x.flatten(), y.flatten())",
        "np.stack(np.meshgrid(x.ravel(), y.ravel(), indexing='ij'), -1).reshape(-1, 2)", arity=2, kinds=_MOVE),
+    Op("split_with_sizes", "torch.split_with_sizes(x, sizes, dim)[piece]",
+       "np.split(x, np.cumsum(sizes)[:-1].tolist(), axis=dim)[piece]", kinds=_MOVE, params=_split_sizes, min_dims=1),
+    Op("unsafe_split_with_sizes", "torch.unsafe_split_with_sizes(x, sizes, dim)[piece]",
+       "np.split(x, np.cumsum(sizes)[:-1].tolist(), axis=dim)[piece]", kinds=_MOVE, params=_split_sizes, min_dims=1),
+    Op("unsafe_split", "torch.unsafe_split(x, size, dim)[piece]",
+       "np.take(x, np.arange(piece * size, min(piece * size + size, x.shape[dim])), axis=dim)", kinds=_MOVE,
+       params=_split_size, min_dims=1),
+    Op("unsafe_chunk", "torch.unsafe_chunk(x, chunks, dim)[piece]",
+       "np.take(x, np.arange(piece * size, min(piece * size + size, x.shape[dim])), axis=dim)", kinds=_MOVE,
+       params=_split_size, min_dims=1, nonempty=True),
+    Op("expand_as", "x.expand_as(torch.empty(shape, device=x.device))", "np.broadcast_to(x, shape)", kinds=_MOVE,
+       params=_broadcast),
+    Op("reshape_as", "x.reshape_as(torch.empty(shape, device=x.device))", "x.reshape(shape)", kinds=_MOVE,
+       params=_reshape_target),
+    Op("sum_to_size", "x.sum_to_size(size)", "ref.sum_to_size(x, size)", kinds=("float", "complex"), params=_sum_to,
+       # The finite terms bound the rounding error; a NaN or infinite term is matched by position.
+       factor="sum", scale="ref.sum_to_size(np.where(np.isfinite(x), np.abs(x), 0.0), size)"),
+    Op("unfold", "x.unfold(dim, size, step)",
+       "np.lib.stride_tricks.sliding_window_view(x, size, axis=dim)[(slice(None),) * (dim % x.ndim) + (slice(None, None, step),)]",
+       kinds=_MOVE, params=_window, min_dims=1, nonempty=True),
+    Op("diagonal_scatter", "torch.diagonal_scatter(x, torch.zeros_like(torch.diagonal(x, offset, *dims)), offset, *dims)",
+       "ref.put(x, np.diagonal(np.arange(x.size).reshape(x.shape), offset, *dims).ravel(), 0)", kinds=_MOVE,
+       params=_two_dims, min_dims=2),
+    Op("as_strided_scatter",
+       "torch.as_strided_scatter(x.flatten().contiguous(), torch.zeros(size, dtype=x.dtype, device=x.device), size, stride, offset)",
+       "ref.put(x.ravel(), (offset + stride[0] * np.arange(size[0])[:, None] + stride[1] * np.arange(size[1])).ravel(), 0)",
+       kinds=_MOVE, params=_strided_region),
+    Op("broadcast_tensors", "torch.broadcast_tensors(x, y)[piece]", "np.broadcast_arrays(x, y)[piece]", arity=2,
+       kinds=_MOVE, params=lambda shapes, dtype: st.fixed_dictionaries({"piece": st.integers(0, 1)})),
+    Op("view_as_complex", "torch.view_as_complex(torch.stack(torch.broadcast_tensors(x, y), -1))", "ref.make_complex(x, y)", arity=2,
+       dtypes=("float32", "float64"), out_dtype="complex"),
+    Op("as_strided", "torch.as_strided(x.flatten().contiguous(), size, stride, offset)",
+       "x.ravel()[offset + stride[0] * np.arange(size[0])[:, None] + stride[1] * np.arange(size[1])]",
+       kinds=_MOVE, params=_strided_region),
+    Op("view_as", "x.contiguous().view_as(torch.empty(shape, device=x.device))", "x.reshape(shape)", kinds=_MOVE,
+       params=_reshape_target),
+    Op("adjoint", "torch.adjoint(x)", "np.conj(np.swapaxes(x, -1, -2))", kinds=_MOVE, min_dims=2),
+    Op("conj", "torch.conj(x)", "np.conj(x)", kinds=_MOVE),
+    Op("resolve_conj", "torch.resolve_conj(torch.conj(x))", "np.conj(x)", kinds=_MOVE),
+    Op("type_as", "x.type_as(torch.empty(0, dtype=torch.float64))", "x.astype(np.float64)",
+       kinds=("bool", "int", "float"), out_dtype="double"),
 ]
 
 
@@ -307,6 +408,12 @@ def _scatter(draw, shapes, dtype):
 
 
 @st.composite
+def _index_reduce(draw, shapes, dtype):
+    return {**draw(_with_source(shapes, dtype, unique=False)),
+            "reduce": draw(st.sampled_from(["prod", "mean", "amax", "amin"])), "include_self": draw(st.booleans())}
+
+
+@st.composite
 def _mask(draw, shapes, dtype):
     size = 1
     for s in shapes[0]:
@@ -345,6 +452,13 @@ INDEXING = [
        f"ref.index_add(x, dim, {_NP_INDEX}, {_NP_SRC})", kinds=NUMERIC, domain=_BOUNDED, min_dims=1,
        params=lambda shapes, dtype: _with_source(shapes, dtype, unique=False), factor="sum",
        scale=f"ref.index_add(np.abs(x), dim, {_NP_INDEX}, np.abs({_NP_SRC}))"),
+    Op("index_reduce", f"x.index_reduce(dim, {_INDEX}, {_SRC}, reduce, include_self=include_self)",
+       f"ref.index_reduce(x, dim % x.ndim, {_NP_INDEX}, {_NP_SRC}, reduce, include_self)",
+       kinds=("int", "float"), domain=(-100, 100), specials=False, min_dims=1, params=_index_reduce, factor="prod",
+       crash=Deviates("index-reduce-prod-half-precision-raises",
+                      "np.full(x.shape, reduce == 'prod' and dtype in ('float16', 'bfloat16'))"),
+       scale=f"ref.index_reduce(np.abs(x), dim % x.ndim, {_NP_INDEX}, np.abs({_NP_SRC}), 'prod', True)"
+             f" + ref.index_reduce(np.abs(x), dim % x.ndim, {_NP_INDEX}, np.abs({_NP_SRC}), 'mean', True)"),
     Op("index_copy", f"x.index_copy(dim, {_INDEX}, {_SRC})", f"ref.index_copy(x, dim, {_NP_INDEX}, {_NP_SRC})",
        kinds=_MOVE, min_dims=1, params=lambda shapes, dtype: _with_source(shapes, dtype, unique=True)),
     Op("index_fill", f"x.index_fill(dim, {_INDEX}, value)", f"ref.index_fill(x, dim, {_NP_INDEX}, value)",

@@ -156,6 +156,11 @@ ORDER = [
     Op("histogram", "torch.histogram(x, bins=bins, range=(lo, hi)).hist",
        "np.histogram(x, bins=bins, range=(lo, hi))[0].astype(np.float64)", dtypes=_FLOAT_ONLY, specials=False,
        domain=(-10, 10), params=_bins),
+    # Pairs (x_i, y_i) of the broadcast inputs binned on a 2-d grid.
+    Op("histogramdd", "torch.histogramdd(torch.stack(torch.broadcast_tensors(x, y), -1).reshape(-1, 2), bins=bins,"
+       " range=[lo, hi, lo, hi]).hist",
+       "np.histogramdd(np.stack(np.broadcast_arrays(x, y), -1).reshape(-1, 2), bins=bins, range=[(lo, hi), (lo, hi)])[0]",
+       arity=2, dtypes=_FLOAT_ONLY, specials=False, domain=(-10, 10), params=_bins),
     Op("bincount", "torch.bincount(torch.remainder(x.flatten(), 16))", "np.bincount(np.remainder(x.ravel(), 16))",
        kinds=("int",),
        out_dtype="long"),

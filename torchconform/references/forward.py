@@ -206,6 +206,16 @@ def scatter_reduce(x, dim, index, src, reduce, include_self):
     return out
 
 
+def index_reduce(x, dim, index, source, reduce, include_self):
+    """torch.index_reduce: slice ``i`` of ``source`` along ``dim`` reduced
+    ("prod", "mean", "amax", "amin") into slice ``index[i]`` of ``x``, which is
+    :func:`scatter_reduce` with the 1-d ``index`` spread over ``source``'s other dims."""
+    shape = [1] * source.ndim
+    shape[dim] = -1
+    spread = np.broadcast_to(np.asarray(index).reshape(shape), source.shape)
+    return scatter_reduce(x, dim, spread, source, reduce, include_self)
+
+
 def masked_scatter(x, mask, src):
     """``x`` with the positions where ``mask`` is true (in row-major order)
     filled from the leading elements of ``src``, as torch.masked_scatter."""
@@ -352,3 +362,12 @@ def renorm(x, p, dim, maxnorm):
     axes = tuple(a for a in range(x.ndim) if a != dim % x.ndim)
     norm = np.sum(np.abs(x) ** p, axis=axes, keepdims=True) ** (1.0 / p)
     return x * np.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
+
+
+def sum_to_size(x, size):
+    """``x`` summed, keeping dims, over its leading dims beyond ``len(size)``
+    and the dims where ``size`` is 1: the gradient of broadcasting ``size``
+    to ``x.shape`` (torch ``Tensor.sum_to_size`` docs; NumPy broadcasting rules)."""
+    lead = x.ndim - len(size)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(size) if n == 1)
+    return np.sum(x, axis=axes, keepdims=True).reshape(size)
