@@ -341,8 +341,6 @@ SHAPE = [
     Op("adjoint", "torch.adjoint(x)", "np.conj(np.swapaxes(x, -1, -2))", kinds=_MOVE, min_dims=2),
     Op("conj", "torch.conj(x)", "np.conj(x)", kinds=_MOVE),
     Op("resolve_conj", "torch.resolve_conj(torch.conj(x))", "np.conj(x)", kinds=_MOVE),
-    Op("type_as", "x.type_as(torch.empty(0, dtype=torch.float64))", "x.astype(np.float64)",
-       kinds=("bool", "int", "float"), out_dtype="double"),
 ]
 
 

@@ -95,9 +95,6 @@ REDUCTIONS = [
        specials=False, domain=(-1e3, 1e3), factor="var", clustered=True,
        scale="ref.variance_error_scale(x, dim, correction, keepdim, eps)",
        grad=FD, smooth=Smooth(min_side=2, valid=lambda out: bool(np.all(np.isfinite(out)))), nan_propagating=True),
-    Op("var_mean_mean", "torch.var_mean(x, dim=dim, correction=correction, keepdim=keepdim)[1]",
-       "np.mean(x, axis=dim, keepdims=keepdim)", params=_std_params, specials=False, domain=(-1e3, 1e3),
-       factor="mean", scale="np.mean(np.abs(x), axis=dim, keepdims=keepdim)", grad=FD, nan_propagating=True),
     Op("std_mean", "torch.std_mean(x, dim=dim, correction=correction, keepdim=keepdim)[0]",
        "ref.standard_deviation(x, dim, correction, keepdim)", params=_std_params,
        specials=False, domain=(-1e3, 1e3), factor="std", clustered=True,
@@ -113,15 +110,7 @@ REDUCTIONS = [
        grad=FD, smooth=Smooth(distinct=True, min_side=2,
                               valid=lambda out: bool(np.all(np.isfinite(out)) and np.all(out > 0.1))),
        nan_propagating=True),
-    # var_mean and std_mean return (var or std, mean): a row per part.
-    Op("var_mean", "torch.var_mean(x, dim=dim, correction=correction, keepdim=keepdim)[0]",
-       "ref.variance(x, dim, correction, keepdim)", params=_std_params,
-       specials=False, domain=(-1e3, 1e3), factor="var", clustered=True,
-       scale="ref.variance_error_scale(x, dim, correction, keepdim, eps)", nan_propagating=True),
-    Op("std_mean", "torch.std_mean(x, dim=dim, correction=correction, keepdim=keepdim)[0]",
-       "ref.standard_deviation(x, dim, correction, keepdim)", params=_std_params,
-       specials=False, domain=(-1e3, 1e3), factor="std", clustered=True,
-       scale="ref.std_error_scale(x, dim, correction, keepdim, eps)", nan_propagating=True),
+    # var_mean and std_mean return (var or std, mean): the rows above check part 0, these part 1.
     *[Op(f"{name}_mean", f"torch.{name}(x, dim=dim, correction=correction, keepdim=keepdim)[1]",
          "np.mean(x, axis=dim, keepdims=keepdim)", params=_std_params, specials=False, domain=(-1e3, 1e3),
          factor="mean", scale="np.mean(np.abs(x), axis=dim, keepdims=keepdim)", nan_propagating=True)
