@@ -248,6 +248,27 @@ def test_bessel_float64_is_float64_accurate(device):
     assert_matches(torch.special.bessel_y1(x), sc.y1(np.array([5.0, 5.429289, 12.0])), torch.float64, what="bessel_y1(x) in float64")
 
 
+def test_trigamma_float64_is_float64_accurate(device):
+    x = torch.tensor([1.0, 1.13], dtype=torch.float64, device=device)
+    import scipy.special as sc
+    assert_matches(torch.polygamma(1, x), sc.polygamma(1, np.array([1.0, 1.13])), torch.float64,
+                   op="special", what="polygamma(1, x) in float64")
+
+
+def test_igamma_float64_near_the_diagonal(device):
+    a = torch.tensor([20.5, 21.0], dtype=torch.float64, device=device)
+    import scipy.special as sc
+    assert_matches(torch.igamma(a, a), sc.gammainc(np.array([20.5, 21.0]), np.array([20.5, 21.0])), torch.float64,
+                   op="special", scale=np.ones(2), what="igamma(a, a) in float64")
+
+
+def test_airy_ai_float64_for_negative_x(device):
+    x = torch.tensor([-3.0, -2.5, -6.0], dtype=torch.float64, device=device)
+    import scipy.special as sc
+    assert_matches(torch.special.airy_ai(x), sc.airy(np.array([-3.0, -2.5, -6.0]))[0], torch.float64,
+                   op="special_function", what="airy_ai(x) in float64")
+
+
 def test_ndtr_lower_tail_float32(device):
     x = torch.tensor([-4.0, -6.0], dtype=torch.float32, device=device)
     import scipy.special as sc

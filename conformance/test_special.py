@@ -117,7 +117,8 @@ def _logsumexp(x, dim):
 UNIT = (-1.0, 1.0)
 HALF = (0.0, 1.0)
 SPECIALS = [
-    Special("airy_ai", lambda x: sc.airy(x)[0], domain=(-10.0, 10.0)),
+    Special("airy_ai", lambda x: sc.airy(x)[0], domain=(-10.0, 10.0),
+            deviation=("airy-ai-float64-negative-asymptotic", lambda x, dtype: (x < -2.09) & (dtype == "float64"))),
     Special("bessel_j0", sc.j0, deviation=_BESSEL_FLOAT64), Special("bessel_j1", sc.j1, deviation=_BESSEL_FLOAT64),
     Special("bessel_y0", sc.y0, domain=(1e-3, 20.0), deviation=_BESSEL_FLOAT64),
     Special("bessel_y1", sc.y1, domain=(1e-3, 20.0), deviation=_BESSEL_FLOAT64),

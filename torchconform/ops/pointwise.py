@@ -106,7 +106,8 @@ UNARY = [
        domain=(-1e4, 1e4)),
     Op("polygamma", "torch.polygamma(n, x)", "scipy.special.polygamma(n, x)", factor="special",
        params=lambda shapes, dtype: st.fixed_dictionaries({"n": st.integers(1, 3)}), domain=(0.0, 1e3),
-       specials=False),
+       specials=False,
+       deviation=Deviates("trigamma-float64-loses-digits", "(n == 1) & (x > 0.1) & (x < 9) & (dtype == 'float64')")),
     Op("erfc", "torch.erfc(x)", "scipy.special.erfc(x)", factor="special", inplace="x.erfc_()",
        out="torch.erfc(x, out=out)"),
     Op("erfinv", "torch.erfinv(x)", "np.copysign(scipy.special.erfinv(x), x)", factor="special", domain=(-1.0, 1.0)),
@@ -226,6 +227,8 @@ NO_INTERMEDIATE_OVERFLOW = (-1e4, 1e4)
 
 _SMALL_INT = (-1000, 1000)
 _SUBNORMAL_Y = "(np.abs(y) < tiny) & (y != 0)"
+# Where Cephes' igam switches to the Temme asymptotic series (shape a = x > 20, point y within 0.3 a).
+_NEAR_THE_DIAGONAL_OF_A_LARGE_SHAPE = "(x > 20) & (np.abs(y - x) < 0.3 * x) & (dtype == 'float64')"
 # Divisors for which x / y leaves the finite range: subnormal, or tiny against a large x.
 _QUOTIENT_OVERFLOWS = "((np.abs(y) < tiny) | (np.abs(x / y) > huge)) & (y != 0)"
 _NON_FINITE_COMPLEX_Y = "np.iscomplexobj(y) & ~np.isfinite(y)"
@@ -376,9 +379,11 @@ BINARY = [
     Op("less_equal", "torch.less_equal(x, y)", "x <= y", arity=2, kinds=REAL, out_dtype="bool"),
     Op("not_equal", "torch.not_equal(x, y)", "x != y", arity=2, kinds=ALL, out_dtype="bool"),
     Op("igamma", "torch.igamma(x, y)", "scipy.special.gammainc(x, y)", arity=2, domain=(0.0, 50.0),
-       specials=False, factor="special", scale="np.ones_like(x * y)"),
+       specials=False, factor="special", scale="np.ones_like(x * y)",
+       deviation=Deviates("igamma-float64-asymptotic-series", _NEAR_THE_DIAGONAL_OF_A_LARGE_SHAPE)),
     Op("igammac", "torch.igammac(x, y)", "scipy.special.gammaincc(x, y)", arity=2, domain=(0.0, 50.0),
-       specials=False, factor="special", scale="np.ones_like(x * y)"),
+       specials=False, factor="special", scale="np.ones_like(x * y)",
+       deviation=Deviates("igamma-float64-asymptotic-series", _NEAR_THE_DIAGONAL_OF_A_LARGE_SHAPE)),
     Op("polar", "torch.polar(x, y)", "x * np.exp(1j * y)", arity=2, domain=(0.0, 1e3), specials=False,
        dtypes=("float32", "float64"), out_dtype="complex", scale="np.abs(x) * (1 + np.abs(y))"),
     Op("complex", "torch.complex(x, y)", "ref.make_complex(x, y)", arity=2, dtypes=("float32", "float64"),
