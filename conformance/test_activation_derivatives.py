@@ -107,8 +107,14 @@ def _softplus_minus(x, beta=1.0, threshold=20.0):
     return np.where(z > threshold, 1.0, special.expit(-z))  # the linear part is exact
 
 
+def _sigmoid_product(x):
+    # the derivatives of the sigmoid family are multiples of sigmoid(x) sigmoid(-x), about the
+    # smaller factor: subnormal beyond |x| = 708.4 in float64
+    return act.logistic(-np.abs(x))
+
+
 def _sech2(x):
-    return 4 * special.expit(2 * x) * special.expit(-2 * x)
+    return 4 * act.logistic(2 * x) * act.logistic(-2 * x)
 
 
 def _gelu_tanh_h(x):
@@ -135,15 +141,18 @@ def _hardsigmoid_slope_rounded(x, params, dtype, kind):
 
 ELEMENTWISE: dict[str, Elementwise] = {
     "sigmoid": Elementwise(torch.sigmoid, act.sigmoid,
-                           deviations=(Deviation(SIGMOID_FROM_OUTPUT, ORDERS, saturated(_sigmoid_minus)),)),
+                           deviations=(Deviation(SIGMOID_FROM_OUTPUT, ORDERS, saturated(_sigmoid_minus)),),
+                           factor=_sigmoid_product, factor_orders=ORDERS),
     "logsigmoid": Elementwise(F.logsigmoid, act.logsigmoid,
-                              deviations=(Deviation(SIGMOID_FROM_OUTPUT, (2, 3), saturated(_sigmoid_minus)),)),
+                              deviations=(Deviation(SIGMOID_FROM_OUTPUT, (2, 3), saturated(_sigmoid_minus)),),
+                              factor=_sigmoid_product, factor_orders=(2, 3)),
     "softplus": Elementwise(
         F.softplus, act.softplus,
         st.fixed_dictionaries({"beta": st.sampled_from([1.0, 2.0, 0.5]), "threshold": st.sampled_from([20.0, 5.0])}),
         kinks=lambda p: (p["threshold"] / p["beta"],),
         deviations=(Deviation(SIGMOID_FROM_OUTPUT, (2, 3), saturated(_softplus_minus)),)),
-    "tanh": Elementwise(torch.tanh, act.tanh, deviations=(Deviation(TANH_FROM_OUTPUT, ORDERS, saturated(_sech2)),)),
+    "tanh": Elementwise(torch.tanh, act.tanh, deviations=(Deviation(TANH_FROM_OUTPUT, ORDERS, saturated(_sech2)),),
+                        factor=_sech2, factor_orders=ORDERS),  # multiples of sech(x)**2, subnormal beyond 354
     "silu": Elementwise(F.silu, act.silu,
                         deviations=(Deviation(SIGMOID_FROM_OUTPUT, (2, 3), saturated(_sigmoid_minus)),),
                         factor=special.expit),
@@ -184,8 +193,7 @@ ELEMENTWISE: dict[str, Elementwise] = {
         st.fixed_dictionaries({"target": st.sampled_from([0.0, 1.0, 0.25]), "pos_weight": st.sampled_from([1.0, 3.0])}),
         deviations=(Deviation(BCE_SMALL_LOSS, (0, 1), saturated(_bce_loss_term)),
                     Deviation(SIGMOID_FROM_OUTPUT, (2, 3), saturated(_sigmoid_minus))),
-        # the derivatives are multiples of sigmoid(x) sigmoid(-x): subnormal beyond |x| = 708.4
-        factor=lambda x: act.logistic(-np.abs(x)), factor_orders=ORDERS),
+        factor=_sigmoid_product, factor_orders=ORDERS),
     "relu6": Elementwise(F.relu6, act.relu6, kinks=lambda p: (0.0, 6.0)),
     "softshrink": Elementwise(F.softshrink, act.softshrink,
                               st.fixed_dictionaries({"lambd": st.sampled_from([0.5, 2.0])}),

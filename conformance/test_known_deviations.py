@@ -182,6 +182,12 @@ def test_round_with_decimals_rounds_the_exact_scaled_value(device):
                    torch.float32, what="round(512.823486328125, decimals=3) in float32")
 
 
+def test_logit_clamps_below_one(device):
+    x = torch.tensor([1.0], dtype=torch.bfloat16, device=device)
+    assert_matches(torch.logit(x, eps=1e-3), np.array([math.log(0.999 / 0.001)]), torch.bfloat16,
+                   what="logit(1.0, eps=1e-3) in bfloat16")
+
+
 def test_sgn_of_a_tiny_complex_is_a_unit(device):
     x = torch.tensor([1e-45j], dtype=torch.complex64, device=device)
     assert_matches(torch.view_as_real(torch.sgn(x)), np.array([[0.0, 1.0]]), torch.float32, what="sgn(1e-45j) in complex64")
@@ -289,6 +295,52 @@ def test_kron_accepts_a_size_one_dim_with_any_stride(device):
     y = torch.arange(8.0, device=device).as_strided((2, 1), (3, 2), 1)       # (2, 1), strides (3, 2)
     expected = np.kron(x.cpu().numpy().astype(np.float64), y.cpu().numpy().astype(np.float64))
     assert_matches(torch.kron(x, y), expected, torch.float32, what="kron of size-1 dims with foreign strides")
+
+
+def test_gcd_with_int_min_is_positive(device):
+    x, y = torch.tensor([5, 6], device=device), torch.tensor([-2**63, -2**63], device=device)
+    assert_matches(torch.gcd(x, y), np.gcd(np.array([5, 6]), np.array([-2**63, -2**63])), torch.int64,
+                   what="gcd([5, 6], -2**63)")
+
+
+def test_lcm_that_overflows_wraps_as_numpy(device):
+    x, y = torch.tensor([-2**62], device=device), torch.tensor([3], device=device)
+    assert_matches(torch.lcm(x, y), np.lcm(np.array([-2**62]), np.array([3])), torch.int64, what="lcm(-2**62, 3)")
+
+
+LCM_INT_MIN = '''\
+import torch
+print(torch.lcm(torch.tensor([-2**63]), torch.tensor([5])).tolist())  # SIGFPE: the process dies here
+'''
+
+
+def test_lcm_of_int_min_and_an_odd_number(device):
+    """Run in a subprocess: on torch 2.13 the call kills the process."""
+    script = LCM_INT_MIN.replace("torch.tensor([-2**63])", f"torch.tensor([-2**63], device={device!r})")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, (
+        f"torch.lcm(tensor([-2**63]), tensor([5])) killed the process (exit status {run.returncode}); "
+        f"NumPy gives -2**63\n--- standalone repro script ---\n{LCM_INT_MIN}")
+    assert run.stdout.strip() == str(np.lcm(np.array([-2**63]), np.array([5])).tolist()), run.stdout
+
+
+def test_isin_with_transposed_test_elements(device):
+    test_elements = torch.arange(6.0, device=device).reshape(2, 3).t()
+    assert_matches(torch.isin(torch.tensor(1.0, device=device), test_elements),
+                   np.isin(1.0, np.arange(6.0).reshape(2, 3).T), torch.bool, what="isin(1.0, arange(6).reshape(2, 3).t())")
+
+
+def test_gradient_of_a_uint8_tensor(device):
+    x = torch.tensor([0, 3, 1], dtype=torch.uint8, device=device)
+    (result,) = torch.gradient(x)
+    assert_matches(result, np.gradient(np.array([0, 3, 1], np.uint8)), torch.float32, what="gradient(uint8 [0, 3, 1])")
+
+
+def test_gradient_of_integers_does_not_wrap(device):
+    x = torch.tensor([100, -100, 100], dtype=torch.int8, device=device)
+    (result,) = torch.gradient(x)
+    assert_matches(result, np.gradient(np.array([100, -100, 100], np.int8)), torch.float32,
+                   what="gradient(int8 [100, -100, 100])")
 
 
 def test_fractional_max_pool3d_last_window_may_end_at_the_input_end(device):

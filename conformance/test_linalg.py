@@ -123,6 +123,89 @@ def test_mv_matches_numpy_matmul(device, data):
     check_product(result, a, b, np.matmul, torch.mv(a.tensor.cpu(), b.tensor.cpu()), op="linalg", what="mv")
 
 
+def _sum_of_batch_products(a, b):
+    return np.sum(np.matmul(a, b), axis=0)
+
+
+#: The products with an added term, ``beta * input + alpha * product`` (``torch.<name>``): operand
+#: shapes from (B, n, k, m) and the product's NumPy reference.
+SCALED_PRODUCTS = {
+    "addmm": (lambda B, n, k, m: [(n, m), (n, k), (k, m)], np.matmul),
+    "addmv": (lambda B, n, k, m: [(n,), (n, k), (k,)], np.matmul),
+    "addr": (lambda B, n, k, m: [(n, m), (n,), (m,)], np.outer),
+    "baddbmm": (lambda B, n, k, m: [(B, n, m), (B, n, k), (B, k, m)], np.matmul),
+    "addbmm": (lambda B, n, k, m: [(n, m), (B, n, k), (B, k, m)], _sum_of_batch_products),
+}
+
+
+@pytest.mark.capability("forward")
+@pytest.mark.parametrize("op", list(SCALED_PRODUCTS))
+@given(data=st.data())
+def test_scaled_product_matches_numpy(op, device, data):
+    """torch docs: ``beta * input + alpha * product``, where beta = 0 ignores input (nan and inf in it
+    do not propagate); the error is relative to ``|beta||input| + |alpha| |a||b|``."""
+    shapes_of, product = SCALED_PRODUCTS[op]
+    call = getattr(torch, op)
+    dtype = data.draw(product_dtypes(device), label="dtype")
+    sides = [data.draw(SIDES, label=name) for name in "Bnkm"]
+    term, a, b = [data.draw(tensors(dtype, shape=s, device=device, domain=DOMAIN), label=name)
+                  for name, s in zip(("input", "a", "b"), shapes_of(*sides))]
+    exact = dtypes.is_exact(dtype)
+    beta = data.draw(st.sampled_from([0, 1, -1, 2] if exact else [0.0, 1.0, -1.0, 0.5]), label="beta")
+    alpha = data.draw(st.sampled_from([1, -1, 3] if exact else [1.0, -1.0, 0.5, 2.0]), label="alpha")
+    ref = dtypes.reference_dtype(dtype)
+    m, x, y = (d.array.astype(ref) for d in (term, a, b))
+    expected = alpha * product(x, y) + (beta * m if beta else 0)
+    scale = None if exact else abs(alpha) * product(np.abs(x), np.abs(y)) + abs(beta) * np.abs(m)
+    result = call(term.tensor, a.tensor, b.tensor, beta=beta, alpha=alpha)
+    what = f"{op}(input, a, b, beta={beta}, alpha={alpha})"
+    assert_matches(result, np.asarray(expected, dtype=ref), dtype, op="matmul", scale=scale, what=what)
+    if result.device.type != "cpu":
+        on_cpu = call(term.tensor.cpu(), a.tensor.cpu(), b.tensor.cpu(), beta=beta, alpha=alpha)
+        assert_matches(result, dtypes.tensor_to_numpy(on_cpu).astype(ref), dtype, op="matmul", scale=scale,
+                       what=f"{what} on {result.device} vs cpu")
+
+
+@pytest.mark.capability("forward")
+@given(data=st.data())
+def test_bmm_matches_numpy_matmul(device, data):
+    dtype = data.draw(product_dtypes(device), label="dtype")
+    batch, n, k, m = (data.draw(SIDES, label=name) for name in "Bnkm")
+    a, b = operands(data, dtype, device, (batch, n, k), (batch, k, m))
+    check_product(torch.bmm(a.tensor, b.tensor), a, b, np.matmul, torch.bmm(a.tensor.cpu(), b.tensor.cpu()),
+                  op="matmul", what="bmm")
+
+
+@pytest.mark.capability("forward")
+@pytest.mark.filterwarnings("ignore:torch.chain_matmul is deprecated")
+@given(data=st.data())
+def test_chain_matmul_matches_numpy_multi_dot(device, data):
+    dtype = data.draw(product_dtypes(device), label="dtype")
+    sides = [data.draw(SIDES, label=f"side {i}") for i in range(4)]
+    drawn = [data.draw(tensors(dtype, shape=(sides[i], sides[i + 1]), device=device, domain=DOMAIN),
+                       label=f"matrix {i}") for i in range(3)]
+    ref = dtypes.reference_dtype(dtype)
+    arrays = [d.array.astype(ref) for d in drawn]
+    scale = None if dtypes.is_exact(dtype) else np.linalg.multi_dot([np.abs(x) for x in arrays])
+    assert_matches(torch.chain_matmul(*(d.tensor for d in drawn)), np.linalg.multi_dot(arrays), dtype,
+                   op="matmul", scale=scale, what="chain_matmul of three matrices")
+
+
+# ``a @ b`` reaches __torch_function__ as Tensor.matmul (a C method reports the method it forwards
+# to); entering through the public override protocol names the dunder itself (see ops/pointwise.py).
+@pytest.mark.capability("forward")
+@pytest.mark.parametrize("dunder", ["__matmul__", "__rmatmul__"])
+@given(data=st.data())
+def test_matmul_operator_matches_numpy_matmul(dunder, device, data):
+    dtype = data.draw(product_dtypes(device), label="dtype")
+    a, b = operands(data, dtype, device, *data.draw(matmul_shapes(), label="shapes"))
+    left, right = (a, b) if dunder == "__matmul__" else (b, a)  # __rmatmul__(self, other) is other @ self
+    result = torch.overrides.handle_torch_function(getattr(torch.Tensor, dunder), (left.tensor, right.tensor),
+                                                   left.tensor, right.tensor)
+    check_product(result, a, b, np.matmul, torch.matmul(a.tensor.cpu(), b.tensor.cpu()), op="matmul",
+                  what=f"Tensor.{dunder}")
+
+
 @pytest.mark.capability("errors")
 @pytest.mark.parametrize("call, a_shape, b_shape", [
     pytest.param(torch.mm, (2, 3), (4, 2), id="mm-inner-mismatch"),
@@ -482,6 +565,27 @@ def check_cross(data, dtype, device, op):
     scale = None if dtypes.is_exact(dtype) else np.abs(x[..., [1, 2, 0]] * y[..., [2, 0, 1]]) + np.abs(
         x[..., [2, 0, 1]] * y[..., [1, 2, 0]])
     assert_matches(result, np.cross(x, y), dtype, op="linalg", scale=scale, what="linalg.cross")
+
+
+@pytest.mark.capability("forward")
+@given(data=st.data())
+def test_cross_with_a_dim_matches_numpy_cross(device, data):
+    """torch.cross(a, b, dim=d): the size-3 dim is drawn anywhere (numpy.cross's axis)."""
+    dtype = data.draw(product_dtypes(device), label="dtype")
+    batch = data.draw(broadcastable_shapes(2, max_dims=2, max_side=3), label="batch")
+    ndim = max(len(s) for s in batch.input_shapes) + 1  # equal ranks, as linalg.cross
+    dim = data.draw(st.integers(-ndim, ndim - 1), label="dim")
+    at = dim % ndim
+    shapes_ = [((1,) * (ndim - 1 - len(s)) + s)[:at] + (3,) + ((1,) * (ndim - 1 - len(s)) + s)[at:]
+               for s in batch.input_shapes]
+    a, b = operands(data, dtype, device, *shapes_)
+    ref = dtypes.reference_dtype(dtype)
+    x, y = np.moveaxis(a.array.astype(ref), at, -1), np.moveaxis(b.array.astype(ref), at, -1)
+    expected = np.moveaxis(np.cross(x, y), -1, at)
+    scale = None if dtypes.is_exact(dtype) else np.moveaxis(
+        np.abs(x[..., [1, 2, 0]] * y[..., [2, 0, 1]]) + np.abs(x[..., [2, 0, 1]] * y[..., [1, 2, 0]]), -1, at)
+    assert_matches(torch.cross(a.tensor, b.tensor, dim=dim), expected, dtype, op="linalg", scale=scale,
+                   what=f"cross(a, b, dim={dim})")
 
 
 def check_vecdot(data, dtype, device, op):

@@ -93,7 +93,7 @@ def test_python_scalar_operand_matches_numpy(op_name, side, scalar_kind, device,
         scalar = 2
     if op_name == "pow" and side == "left" and scalar_kind in ("int", "float") and scalar < 0:
         scalar = -scalar  # a negative base to a fractional power is nan in both, but complex in neither oracle
-    got = function(scalar, drawn.tensor) if side == "left" else function(drawn.tensor, scalar)
+    got = apply_operator(op_name, side, drawn.tensor, scalar)
     assert got.dtype == expected_dtype, (
         f"{'scalar ' + op_name + ' tensor' if side == 'left' else 'tensor ' + op_name + ' scalar'}: "
         f"{dtypes.name(dtype)} with {scalar!r} gives {got.dtype}, expected {expected_dtype}")
@@ -131,6 +131,16 @@ def test_python_scalar_operand_matches_numpy(op_name, side, scalar_kind, device,
 
 
 _REAL_OF = {torch.complex64: torch.float32, torch.complex128: torch.float64}
+
+
+def apply_operator(op_name, side, tensor, scalar):
+    """``scalar op tensor`` (side "left") or ``tensor op scalar``, by calling the dunder Python calls
+    for it (``Tensor.__rsub__(tensor, scalar)`` for ``scalar - tensor``). Called through
+    torch.overrides.handle_torch_function: several of these dunders are C methods that report
+    themselves to __torch_function__ as the method they forward to (``__radd__`` as ``add``), so a
+    coverage tracker would credit ``add``; the protocol names the dunder, which computes the value."""
+    dunder = getattr(torch.Tensor, f"__r{op_name}__" if side == "left" else f"__{op_name}__")
+    return torch.overrides.handle_torch_function(dunder, (tensor,), tensor, scalar)
 
 
 def pow_scale(scalar, array, value, side):

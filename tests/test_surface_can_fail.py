@@ -7,6 +7,7 @@ import torch
 
 import conformance.test_forms_agree as forms_tests
 import conformance.test_indexing as indexing_tests
+import conformance.test_linalg as linalg_tests
 import conformance.test_math as math_tests
 import conformance.test_order_statistics as order_tests
 import conformance.test_scalar_operands as scalar_tests
@@ -80,3 +81,26 @@ def test_a_flip_that_depends_on_the_layout_is_caught(monkeypatch):
     message = failure_of(forms_tests.test_result_does_not_depend_on_layout_or_threads, op=TABLE["flip"],
                          device="cpu")
     assert "flip: drawn layout vs contiguous copy" in message
+
+
+def test_a_reflected_addition_that_subtracts_is_caught_through_its_own_dunder(monkeypatch):
+    # The check calls Tensor.__radd__ itself (through handle_torch_function), not add: breaking the
+    # dunder alone must be seen, both with a Python scalar and with a tensor on the left.
+    monkeypatch.setattr(torch.Tensor, "__radd__", lambda self, other: torch.add(self, other) + 1)
+    message = failure_of(scalar_tests.test_python_scalar_operand_matches_numpy, op_name="add", side="left",
+                         scalar_kind="int", device="cpu")
+    assert "add x" in message and mentions_falsifying_example(message)
+    message = failure_of(math_tests.test_op_matches_numpy, op=TABLE["__radd__"], dtype=torch.int64, device="cpu")
+    assert "__radd__: torch.overrides.handle_torch_function(torch.Tensor.__radd__" in message
+
+
+def test_an_addmm_that_ignores_beta_is_caught(monkeypatch):
+    wrap(monkeypatch, torch, "addmm", lambda addmm, m, a, b, beta=1, alpha=1: addmm(m, a, b, alpha=alpha))
+    message = failure_of(linalg_tests.test_scaled_product_matches_numpy, op="addmm", device="cpu")
+    assert "addmm(input, a, b, beta=" in message and mentions_falsifying_example(message)
+
+
+def test_a_byte_cast_to_the_wrong_dtype_is_caught(monkeypatch):
+    monkeypatch.setattr(torch.Tensor, "byte", lambda self: self.to(torch.int16))
+    message = failure_of(math_tests.test_op_matches_numpy, op=TABLE["byte"], dtype=torch.float32, device="cpu")
+    assert "byte" in message and "uint8" in message

@@ -56,6 +56,9 @@ OUT_DTYPES: dict[str, Callable[[torch.dtype], torch.dtype]] = {
     "complex": lambda d: {torch.float32: torch.complex64, torch.float64: torch.complex128}.get(d, d),
     "double": lambda d: torch.complex128 if d.is_complex else torch.float64,
     "real": lambda d: {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(d, d),
+    # Casts to a fixed dtype (Tensor.byte(), .half(), .cfloat(), ...).
+    **{name: (lambda d, target=getattr(torch, name): target)
+       for name in ("uint8", "int8", "int16", "int32", "float16", "bfloat16", "float64", "complex64", "complex128")},
 }
 
 _INPUTS = "xyz"

@@ -67,6 +67,16 @@ def logit(x, eps):
     return scipy.special.logit(p)
 
 
+def heaviside(x, y):
+    """The step function of ``numpy.heaviside``: 0 where ``x < 0``, ``y``
+    where ``x == 0``, 1 where ``x > 0``, nan where ``x`` is nan; in the
+    inputs' own dtype (``numpy.heaviside`` computes integers in float64,
+    which rounds an int64 ``y`` beyond 2**53)."""
+    dtype = np.result_type(x, y)
+    out = np.where(x == 0, y, (x > 0).astype(dtype)).astype(dtype)
+    return np.where(np.isnan(x), x, out) if dtype.kind == "f" else out
+
+
 def round_decimals(x, decimals):
     """``x`` rounded half to even at ``decimals`` decimal places: ``round(x * 10**d) / 10**d``
     (``x / 10**-d`` for negative ``d``), the formula torch.round documents;
@@ -332,3 +342,13 @@ def variance(x, dim, correction, keepdim):
 def standard_deviation(x, dim, correction, keepdim):
     """sqrt of :func:`variance` (same arguments, shapes and float64 result)."""
     return np.sqrt(variance(x, dim, correction, keepdim))
+
+
+def renorm(x, p, dim, maxnorm):
+    """torch.renorm's definition (its docs): every sub-tensor ``x`` takes at index ``i`` of ``dim``
+    whose p-norm exceeds ``maxnorm`` is scaled to p-norm ``maxnorm``, the others are kept. The
+    scale is ``maxnorm / (norm + 1e-7)``, the 1e-7 guard of ATen's renorm kernel (the docs leave
+    it out). ``x``: float64 array of at least 2 dims; same shape out."""
+    axes = tuple(a for a in range(x.ndim) if a != dim % x.ndim)
+    norm = np.sum(np.abs(x) ** p, axis=axes, keepdims=True) ** (1.0 / p)
+    return x * np.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
