@@ -57,8 +57,8 @@ def test_interpolate_matches_numpy(mode, dtype, device, by_size, align, data, se
     x = np.random.default_rng(seed).standard_normal((data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)),
                                                      *spatial))
     # area is adaptive pooling to the output size, whatever gave it
-    matrices = [interp_ref.matrix(n, o, kind, align, None if kind == "area" else f)
-                for n, o, f in zip(spatial, out, factors)]
+    matrices, term_matrices = ([interp_ref.matrix(n, o, kind, align, None if kind == "area" else f, terms=terms)
+                                for n, o, f in zip(spatial, out, factors)] for terms in (False, True))
     r = run(lambda t: F.interpolate(t, **options), [x], dtype, device, seed, op="sum")
-    check(r, expected.interpolate(r.inputs[0], r.g, matrices=matrices), dtype, op="sum", grad_op="sum",
+    check(r, expected.interpolate(r.inputs[0], r.g, matrices=matrices, term_matrices=term_matrices), dtype, op="sum", grad_op="sum",
           what=f"F.interpolate(x of {x.shape}, {options})")

@@ -130,6 +130,23 @@ def test_interpolate_ignoring_align_corners_fails(monkeypatch):
                                                                   by_size=True, align=True, data=Data(), seed=0)
 
 
+def test_float32_bicubic_in_bfloat16_precision_fails(monkeypatch):
+    # the float32 scale counts the cubic weights' Horner rounding (about 13
+    # eps per tap): a kernel carrying bfloat16's 8 bits must still fail
+    original = F.interpolate
+    monkeypatch.setattr(F, "interpolate", lambda x, **kw: original(x, **kw).to(torch.bfloat16).to(x.dtype))
+
+    class Data:
+        values = [2, 3, 3, 5, 5, 1, 1]  # dims, input sizes, output sizes, batch, channels
+
+        def draw(self, strategy, label=None):
+            return self.values.pop(0)
+
+    with pytest.raises(AssertionError, match=r"F.interpolate.*'bicubic'.*\[float32, forward"):
+        inner(test_nn_interpolate.test_interpolate_matches_numpy)(mode="bicubic", dtype=torch.float32, device="cpu",
+                                                                  by_size=True, align=True, data=Data(), seed=0)
+
+
 def test_gru_cell_with_swapped_gates_fails(monkeypatch):
     # a GRUCell that reads the update gate's rows as the reset gate's and vice versa
     def swapped(self, x, h):

@@ -522,13 +522,15 @@ def multihead_self_attention(x, in_w, in_b, out_w, out_b, g, *, heads) -> Expect
 # --------------------------------------------------------------------------- interpolation
 
 
-def interpolate(x, g, *, matrices) -> Expected:
+def interpolate(x, g, *, matrices, term_matrices) -> Expected:
     """``interpolate`` as one weight matrix per spatial dimension
     (:func:`torchconform.references.interpolate.matrix`) with its VJP; scales
-    from the absolute weights (bicubic's are partly negative)."""
-    absolute = [np.abs(m) for m in matrices]
+    from ``term_matrices``, the size of each weight's rounding terms
+    (``matrix(..., terms=True)``: at least ``|w|``, more where a weight is
+    computed near zero from larger terms)."""
     return Expected(interp_ref.apply(x, matrices), (interp_ref.apply(g, matrices, transpose=True),),
-                    interp_ref.apply(np.abs(x), absolute), (interp_ref.apply(np.abs(g), absolute, transpose=True),))
+                    interp_ref.apply(np.abs(x), term_matrices),
+                    (interp_ref.apply(np.abs(g), term_matrices, transpose=True),))
 
 
 # --------------------------------------------------------------------------- recurrent layers
