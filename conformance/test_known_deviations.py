@@ -193,6 +193,13 @@ def test_sgn_of_a_tiny_complex_is_a_unit(device):
     assert_matches(torch.view_as_real(torch.sgn(x)), np.array([[0.0, 1.0]]), torch.float32, what="sgn(1e-45j) in complex64")
 
 
+def test_ldexp_scales_without_forming_the_power(device):
+    x = torch.tensor([0.5, 0.0, 60000.0], dtype=torch.float16, device=device)
+    y = torch.tensor([16.0, 16.0, -30.0], dtype=torch.float16, device=device)
+    assert_matches(torch.ldexp(x, y), np.ldexp(np.array([0.5, 0.0, 60000.0]), [16, 16, -30]), torch.float16,
+                   what="ldexp in float16 with float16 exponents")
+
+
 def test_heaviside_of_nan_is_nan(device):
     x, values = torch.tensor([math.nan], device=device), torch.tensor([0.5], device=device)
     assert_matches(torch.heaviside(x, values), np.heaviside(np.array([np.nan]), 0.5), torch.float32, what="heaviside(nan, 0.5)")
