@@ -91,8 +91,10 @@ def test_a_sum_returning_float64_is_caught(monkeypatch):
 
 def test_a_float16_sin_flushing_small_results_to_zero_is_caught(monkeypatch):
     # Results up to 2**-11 = 4.9e-4, eight smallest normals: the old atol (16 of them) let this through.
+    # Only draws in (2, 8) smallest normals show it (at one smallest normal the error is within atol), a
+    # narrow band of the float16 draws: 100 examples missed it once in a full CI run, hence 300.
     wrap(monkeypatch, torch, "sin", lambda sin, x, **kw: torch.where(x.abs() < 2.0 ** -11, 0.0 * x, sin(x, **kw)))
-    message = failure_of(with_examples(math_tests.test_op_matches_numpy, 100), op=TABLE["sin"], dtype=torch.float16,
+    message = failure_of(with_examples(math_tests.test_op_matches_numpy, 300), op=TABLE["sin"], dtype=torch.float16,
                          device="cpu")
     assert "sin: torch.sin(x) [float16, forward, rtol=0.00195, atol=6.1e-05]" in message, message
     assert "an error beyond rtol*|expected| + atol" in message, message
