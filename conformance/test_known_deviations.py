@@ -200,6 +200,19 @@ def test_ldexp_scales_without_forming_the_power(device):
                    what="ldexp in float16 with float16 exponents")
 
 
+def test_float64_to_float16_rounds_once(device):
+    x = torch.tensor([21879.999406146555], dtype=torch.float64, device=device)
+    # read back in float32 (exact for float16 values), so one float16 ULP is not within a float16 tolerance
+    assert_matches(x.half().float(), np.array([21879.999406146555]).astype(np.float16).astype(np.float64),
+                   torch.float32, what="float64 21879.999406146555 to float16, read back as float32")
+
+
+def test_vector_norm_of_tiny_values_is_not_zero(device):
+    x = torch.tensor([1.5e-37, 1.5e-37], dtype=torch.float32, device=device)
+    assert_matches(torch.linalg.vector_norm(x), np.array(1.5e-37 * math.sqrt(2)), torch.float32,
+                   what="2-norm of [1.5e-37, 1.5e-37] in float32")
+
+
 def test_heaviside_of_nan_is_nan(device):
     x, values = torch.tensor([math.nan], device=device), torch.tensor([0.5], device=device)
     assert_matches(torch.heaviside(x, values), np.heaviside(np.array([np.nan]), 0.5), torch.float32, what="heaviside(nan, 0.5)")

@@ -527,6 +527,18 @@ def _vector_norm(x, ord_):
     return biggest * np.linalg.norm(x / biggest, ord_)
 
 
+def _powers_leave_the_range(x, ord_, dtype):
+    """Whether ``sum(|x|**ord)`` leaves the dtype's normal range (torch sums the
+    powers unscaled, see deviation vector-norm-powers-leave-the-range)."""
+    if ord_ in (0, 1) or math.isinf(ord_) or dtypes.is_exact(dtype) or x.size == 0:
+        return False
+    a = np.abs(x.astype(np.float64)).ravel()
+    with np.errstate(all="ignore"):
+        total = np.sum(a[a > 0] ** ord_)
+    info = torch.finfo(dtype)
+    return bool(np.any(a > 0)) and not info.tiny <= total <= info.max
+
+
 def check_norms(data, dtype, device, op):
     if op == "vector_norm":
         x = data.draw(tensors(dtype, device=device, domain=(-10.0, 10.0), specials=False), label="x")
@@ -536,6 +548,9 @@ def check_norms(data, dtype, device, op):
         result = maybe_out(data, lambda **kw: torch.linalg.vector_norm(x.tensor, ord_, **kw),
                            lambda: _empty(torch.empty(0, dtype=dtype).abs().dtype, device))
         ref = _vector_norm(x.array.astype(dtypes.reference_dtype(dtype)).ravel(), ord_)
+        if _powers_leave_the_range(x.array, ord_, dtype):
+            record.note("deviation", "vector-norm-powers-leave-the-range")  # its strict-xfail example checks it
+            return
         close(result, np.asarray(ref), n=max(x.array.size, 1), what=f"vector_norm(ord={ord_})")
         return
     # linalg.norm with an ord needs a vector or a single matrix; matrix_norm and cond take batches.
