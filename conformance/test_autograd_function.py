@@ -6,7 +6,6 @@ weight gradients are checked against the NumPy backpropagation.
 
 import numpy as np
 import pytest
-import torch
 from hypothesis import assume, given, strategies as st
 
 from torchconform import oracle

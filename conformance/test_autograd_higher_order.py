@@ -16,7 +16,7 @@ from torchconform.gradcheck import FORWARD_AD_LAYOUTS, GRAD_DTYPES, MAX_SIDE, ch
 from torchconform.ops import FINITE_DIFFERENCES, TABLE, Derivatives, Op
 from torchconform.references import finite_diff
 from torchconform.references import nn as nn_ref
-from torchconform.strategies import LAYOUTS, shapes
+from torchconform.strategies import shapes
 
 pytestmark = [pytest.mark.area("autograd"), pytest.mark.capability("gradgrad")]
 

@@ -11,7 +11,6 @@ division of an integer tensor gives the default dtype. The values are
 NumPy's, in float64/complex128, rounded to that dtype.
 """
 
-import math
 import operator
 
 import numpy as np

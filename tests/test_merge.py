@@ -153,7 +153,6 @@ def test_shards_over_xdist_gateways_with_one_device_per_worker(pytester, monkeyp
 
 
 def _doc(records: dict[str, str], devices=("cpu",), shard=None, torch="2.13.0+cpu", profile="ci", **extra) -> dict:
-    device = devices[0]
     return {
         "schema": SCHEMA,
         "environment": {"torch": {"version": torch, "cuda": {"build": None, "devices": []}}},

@@ -3,7 +3,6 @@ table and the legacy linear algebra: torch patched the way a real bug would
 be, the real conformance test run, and its failure message read."""
 
 import numpy as np
-import pytest
 import torch
 from scipy import stats
 

@@ -8,7 +8,6 @@ are compared where torch documents them (stable sorts, cumulative extremes).
 
 from __future__ import annotations
 
-import numpy as np
 from hypothesis import strategies as st
 
 from torchconform.ops.record import ALL, FLOAT, REAL, Deviates, Op

@@ -167,7 +167,6 @@ def _meta(records: list[dict[str, Any] | None]) -> dict[str, str]:
 
 def differences(runs: list[Run]) -> dict[str, Any]:
     """Cases whose outcome differs between the runs, grouped by area and op."""
-    base = runs[0]
     nodeids = sorted(set().union(*(run.records for run in runs)))
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     kinds: dict[str, Counter] = {run.label: Counter() for run in runs[1:]}
