@@ -89,6 +89,8 @@ class Differentiable:
       function support; leave one out only with a known deviation saying so.
     valid: a predicate on the float64 NumPy inputs a drawn case must meet
       (well-separated eigenvalues, a matrix far from singular).
+    variant: what sets this row apart from another row of the same family
+      (``"stride=2,groups=2"``), part of the test id.
     """
 
     name: str
@@ -98,9 +100,10 @@ class Differentiable:
     domains: tuple[Domain, ...] = (Domain(),)
     orders: tuple[str, ...] = tuple(ORDERS)
     valid: Callable[..., bool] | None = None
+    variant: str = ""
 
     def __str__(self) -> str:
-        return self.name
+        return f"{self.name}({self.variant})" if self.variant else self.name
 
     def __post_init__(self) -> None:
         unknown = set(self.orders) - set(ORDERS)
@@ -114,8 +117,8 @@ class Differentiable:
 
 def params(rows: list[Differentiable]) -> list:
     """``pytest.param(row, order)`` for every row and each of its orders,
-    marked with the coverage order it counts as, id ``"<name>-<order>"``."""
-    return [pytest.param(row, order, marks=pytest.mark.derivatives(ORDERS[order]), id=f"{row.name}-{order}")
+    marked with the coverage order it counts as, id ``"<name>(<variant>)-<order>"``."""
+    return [pytest.param(row, order, marks=pytest.mark.derivatives(ORDERS[order]), id=f"{row}-{order}")
             for row in rows for order in row.orders]
 
 
@@ -132,7 +135,7 @@ def cases(draw, row: Differentiable, device: str, *, layouts=FORWARD_AD_LAYOUTS)
         assume(row.valid(*[d.array for d in inputs]))
     return GradCase(name=row.name, torch_fn=lambda *t: _real_torch(row.torch_fn(*t)),
                     numpy_fn=lambda *a: _real_numpy(row.numpy_fn(*a)), inputs=inputs, dtype=_DTYPE,
-                    vjp=FINITE_DIFFERENCES, text=row.name, names=tuple(f"x{i}" for i in range(len(inputs))))
+                    vjp=FINITE_DIFFERENCES, text=str(row), names=tuple(f"x{i}" for i in range(len(inputs))))
 
 
 def _weights(case: GradCase, device: str) -> st.SearchStrategy:
