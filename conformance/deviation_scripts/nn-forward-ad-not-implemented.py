@@ -1,0 +1,22 @@
+"""Forward-mode AD (torch.func.jvp) is not implemented for some torch.nn.functional calls."""
+import sys
+
+import torch
+import torch.nn.functional as F
+
+D = torch.float64
+calls = {
+    "conv_tbc": (lambda x, w, b: F.conv_tbc(x, w, b, 1), [(3, 1, 2), (2, 2, 2), (2,)]),
+    "grid_sample": (lambda x, grid: F.grid_sample(x, grid, align_corners=False), [(1, 1, 3, 3), (1, 2, 2, 2)]),
+}
+missing = []
+for name, (fn, shapes) in calls.items():
+    primals = tuple(torch.rand(s, dtype=D) - 0.5 for s in shapes)
+    tangents = tuple(torch.ones_like(p) for p in primals)
+    try:
+        torch.func.jvp(fn, primals, tangents)
+        print(f"torch {torch.__version__}: jvp of {name} computed")
+    except (NotImplementedError, RuntimeError) as error:
+        print(f"torch {torch.__version__}: jvp of {name} raises: {str(error).splitlines()[0]}")
+        missing.append(name)
+sys.exit(1 if missing else 0)
