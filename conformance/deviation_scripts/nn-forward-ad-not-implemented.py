@@ -8,6 +8,15 @@ D = torch.float64
 calls = {
     "conv_tbc": (lambda x, w, b: F.conv_tbc(x, w, b, 1), [(3, 1, 2), (2, 2, 2), (2,)]),
     "grid_sample": (lambda x, grid: F.grid_sample(x, grid, align_corners=False), [(1, 1, 3, 3), (1, 2, 2, 2)]),
+    "embedding_bag": (lambda w: F.embedding_bag(torch.tensor([0, 2, 1]), w, torch.tensor([0, 2]), mode="mean"),
+                      [(3, 2)]),
+    "pdist": (lambda x: F.pdist(x), [(4, 2)]),
+    "cdist": (lambda a, b: torch.cdist(a, b), [(3, 2), (2, 2)]),
+    # forward-over-reverse: jvp of huber_loss's VJP
+    "huber_loss VJP": (lambda x: torch.func.vjp(lambda y: F.huber_loss(y, torch.zeros(2, 3, dtype=D)), x)[1](
+        torch.tensor(1.0, dtype=D))[0], [(2, 3)]),
+    "soft_margin_loss VJP": (lambda x: torch.func.vjp(lambda y: F.soft_margin_loss(y, torch.ones(2, 3, dtype=D)), x)[1](
+        torch.tensor(1.0, dtype=D))[0], [(2, 3)]),
 }
 missing = []
 for name, (fn, shapes) in calls.items():
