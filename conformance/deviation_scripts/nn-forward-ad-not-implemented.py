@@ -12,6 +12,14 @@ calls = {
                       [(3, 2)]),
     "pdist": (lambda x: F.pdist(x), [(4, 2)]),
     "cdist": (lambda a, b: torch.cdist(a, b), [(3, 2), (2, 2)]),
+    "multi_margin_loss": (lambda x: F.multi_margin_loss(x, torch.tensor([2, 0])), [(2, 3)]),
+    "multilabel_margin_loss": (lambda x: F.multilabel_margin_loss(x, torch.tensor([[2, 0, -1], [1, -1, 0]])),
+                               [(2, 3)]),
+    "ctc_loss": (lambda x: F.ctc_loss(F.log_softmax(x, -1), torch.tensor([[1, 2]]), torch.tensor([4]),
+                                      torch.tensor([2])), [(4, 1, 3)]),
+    "multi_head_attention_forward": (lambda x, in_w, in_b, out_w, out_b: F.multi_head_attention_forward(
+        x, x, x, 2, 2, in_w, in_b, None, None, False, 0.0, out_w, out_b, training=False, need_weights=False)[0],
+        [(2, 1, 2), (6, 2), (6,), (2, 2), (2,)]),
     # forward-over-reverse: jvp of huber_loss's VJP
     "huber_loss VJP": (lambda x: torch.func.vjp(lambda y: F.huber_loss(y, torch.zeros(2, 3, dtype=D)), x)[1](
         torch.tensor(1.0, dtype=D))[0], [(2, 3)]),
