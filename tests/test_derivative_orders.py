@@ -11,6 +11,7 @@ import torch
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
+import conformance.test_autograd_forward_mode as forward_mode
 import conformance.test_autograd_higher_order as higher_order
 from tests.can_fail import failure_of, without_shrinking
 from torchconform.derivative_orders import Differentiable
@@ -100,3 +101,12 @@ def test_each_order_reports_a_wrong_derivative_of_that_order(monkeypatch, defect
     found = failure_of(without_shrinking(higher_order.test_op_higher_orders_match_finite_differences),
                        op=TABLE["sin"], order=order, device="cpu")
     assert re.search(message, found), found
+
+
+def test_dual_numbers_report_a_wrong_forward_derivative(monkeypatch):
+    """sin whose forward-mode derivative is 1% too large: the real
+    dual-number property fails naming the op."""
+    monkeypatch.setattr(torch, "sin", _function(_REAL_SIN, lambda x, g: g * _REAL_COS(x),
+                                                lambda x, v: 1.01 * _REAL_COS(x) * v))
+    found = failure_of(without_shrinking(forward_mode.test_op_dual_numbers_match_numpy), op=TABLE["sin"], device="cpu")
+    assert re.search(r"forward_ad dual numbers: tangent of torch.sin\(x\)", found), found
