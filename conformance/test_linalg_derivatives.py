@@ -35,6 +35,8 @@ from hypothesis import given, strategies as st
 
 from torchconform.derivative_orders import ORDERS, Differentiable, check, params
 from torchconform.gradcheck import Domain
+from torchconform.oracle import assert_matches
+from torchconform.references import finite_diff
 
 pytestmark = [pytest.mark.area("linalg"), pytest.mark.capability("grad"), pytest.mark.usefixtures("one_thread")]
 
@@ -46,6 +48,9 @@ EVERY = tuple(ORDERS)
 # torch.linalg.cond with a norm other than the 2-norm has no reverse mode
 # (known deviation linalg-cond-non-spectral-no-reverse-mode).
 FORWARD_ONLY = ("forward",)
+# Without forward mode (known deviations legacy-factorizations-no-forward-mode,
+# cholesky-inverse-forward-derivative).
+NO_FORWARD = tuple(o for o in ORDERS if o != "forward")
 #: Singular values of the tall matrix the SVD rows add their input to.
 SPREAD = np.array([[5.0, 0, 0], [0, 13.0, 0], [0, 0, 21.0], [0, 0, 0]])
 #: Eigenvalue centres the eigen rows add their input to.
@@ -371,12 +376,14 @@ LINALG = [
 
 TORCH = [
     Differentiable("torch.cholesky", lambda x: torch.cholesky(spd_t(x), upper=True),
-                   lambda x: np.linalg.cholesky(spd_n(x)).T, (SQ,), (UNIT,)),
-    # The factor is made triangular in both twins: torch's gradient of the
-    # triangle these two ignore is not zero (known deviation
-    # cholesky-inverse-solve-gradient-in-the-ignored-triangle).
+                   lambda x: np.linalg.cholesky(spd_n(x)).T, (SQ,), (UNIT,), orders=NO_FORWARD),
+    # Factors are made triangular in both twins: torch's derivatives with
+    # respect to the triangle these ignore are not zero (known deviation
+    # derivative-in-the-ignored-triangle); cholesky_inverse's forward
+    # derivative is wrong (known deviation cholesky-inverse-forward-derivative).
     Differentiable("torch.cholesky_inverse", lambda x: torch.cholesky_inverse(torch.tril(pivot_free_t(x))),
-                   lambda x: np.linalg.inv(np.tril(pivot_free_n(x)) @ np.tril(pivot_free_n(x)).T), (SQ,), (UNIT,)),
+                   lambda x: np.linalg.inv(np.tril(pivot_free_n(x)) @ np.tril(pivot_free_n(x)).T), (SQ,), (UNIT,),
+                   orders=NO_FORWARD),
     Differentiable("torch.cholesky_solve",
                    lambda b, x: torch.cholesky_solve(b, torch.triu(pivot_free_t(x)), upper=True),
                    lambda b, x: np.linalg.solve(np.triu(pivot_free_n(x)).T @ np.triu(pivot_free_n(x)), b),
@@ -406,10 +413,11 @@ TORCH = [
                    lambda x: np.sqrt(np.sum(x**2, axis=(0, 2))), ((2, 2, 2),), (NONZERO,)),
     Differentiable("torch.orgqr", torch.orgqr, householder_n, ((4, 3), (3,)), (UNIT,)),
     Differentiable("torch.ormqr", lambda a, tau, c: torch.ormqr(a, tau, c, transpose=True),
-                   lambda a, tau, c: householder_n(a, tau, full=True).T @ c, ((4, 2), (2,), (4, 2)), (UNIT,)),
+                   lambda a, tau, c: householder_n(a, tau, full=True).T @ c, ((4, 2), (2,), (4, 2)), (UNIT,),
+                   orders=NO_FORWARD),
     Differentiable("torch.ormqr", lambda a, tau, c: torch.ormqr(a, tau, c, left=False),
                    lambda a, tau, c: c @ householder_n(a, tau, full=True), ((3, 2), (2,), (2, 3)), (UNIT,),
-                   variant="left=False"),
+                   orders=NO_FORWARD, variant="left=False"),
     Differentiable("torch.pinverse", lambda x: torch.pinverse(spread_t(x).mT),
                    lambda x: np.linalg.pinv(spread_n(x).T), (TALL,), (UNIT,)),
     Differentiable("torch.qr", lambda x: sign_fixed_qr_t(*torch.qr(pivot_free_t(x))),
@@ -417,7 +425,8 @@ TORCH = [
     Differentiable("torch.svd", lambda x: svd_t(*(lambda u, s, v: (u, s, v.mT))(*torch.svd(spread_t(x)))),
                    svd_n, (TALL,), (UNIT,)),
     Differentiable("torch.triangular_solve",
-                   lambda b, a: torch.triangular_solve(b, pivot_free_t(a), upper=False, transpose=True).solution,
+                   lambda b, a: torch.triangular_solve(b, torch.tril(pivot_free_t(a)), upper=False,
+                                                       transpose=True).solution,
                    lambda b, a: scipy.linalg.solve_triangular(pivot_free_n(a), b, lower=True, trans="T"),
                    ((3, 2), SQ), (UNIT,)),
     Differentiable("torch.addbmm", lambda m, a, b: torch.addbmm(m, a, b, beta=0.5, alpha=2.0),
@@ -441,7 +450,7 @@ TORCH = [
     Differentiable("torch.ger", torch.ger, np.outer, ((3,), (2,))),
     # kron refuses non-contiguous inputs (known deviation kron-non-contiguous-input-raises).
     Differentiable("torch.kron", lambda a, b: torch.kron(a.contiguous(), b.contiguous()), np.kron,
-                   ((2, 2), (2, 3))),
+                   ((2, 2), (2, 3)), (UNIT,)),
     Differentiable("torch.tensordot", lambda a, b: torch.tensordot(a, b, dims=([1, 0], [0, 1])),
                    lambda a, b: np.tensordot(a, b, axes=([1, 0], [0, 1])), ((2, 3, 2), (3, 2))),
     Differentiable("torch.einsum", lambda a, b, c: torch.einsum("ij,jk,k->i", a, b, c),
@@ -472,3 +481,130 @@ ROWS = LINALG + TORCH
 @given(data=st.data())
 def test_linalg_derivatives_match_finite_differences(op, order, device, data):
     check(op, order, device, data)
+
+
+# ------------------------------------------------- known-deviation examples
+#
+# Each asserts what NumPy's central differences give; deviations.toml makes
+# them strict xfails on the releases they were observed on.
+
+
+def _reverse_directional(f, arrays, g, v, order, device):
+    """The gradient of ``D^order_v <g, f>`` at ``arrays`` by reverse mode
+    ``order + 1`` times (float64 tensors on ``device``)."""
+    leaves = [torch.tensor(a, dtype=torch.float64, device=device, requires_grad=True) for a in arrays]
+    tangents = [torch.tensor(t, dtype=torch.float64, device=device) for t in v]
+    grads = torch.autograd.grad(f(*leaves), leaves, torch.tensor(g, dtype=torch.float64, device=device),
+                                create_graph=order > 0)
+    for level in range(order):
+        contracted = sum((gi * ti).sum() for gi, ti in zip(grads, tangents))
+        grads = torch.autograd.grad(contracted, leaves, create_graph=level < order - 1)
+    return grads
+
+
+def _assert_directional(torch_grads, numpy_fn, arrays, g, v, order, what):
+    want = finite_diff.directional_gradient(numpy_fn, arrays, np.asarray(g), v, order)
+    for got, expected in zip(torch_grads, want):
+        assert_matches(got, expected, torch.float64, kind="finite_difference",
+                       scale=np.full(expected.shape, max(1.0, float(np.max(np.abs(expected))))), what=what)
+
+
+SINGULAR = {
+    "rank2": np.diag([1.0, 2.0, 0.0]),
+    "rank2-full": np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]]),
+    "rank1": np.diag([1.0, 0.0, 0.0]),
+    "zero": np.zeros((3, 3)),
+}
+
+
+@pytest.mark.parametrize(("order", "matrix"), [(0, "rank2"), (1, "zero"), (1, "rank1"), (2, "rank2-full")])
+def test_det_derivatives_at_singular_matrices(order, matrix, device):
+    """The derivatives of ``det`` (a polynomial) at exactly singular 3x3
+    matrices: the gradient is the cofactor matrix, the higher ones follow."""
+    a = SINGULAR[matrix]
+    v = [np.array([[0.5, -1.0, 0.25], [1.5, 0.75, -0.5], [-1.25, 0.5, 1.0]])]
+    got = _reverse_directional(torch.linalg.det, [a], 1.0, v, order, device)
+    _assert_directional(got, np.linalg.det, [a], 1.0, v, order, f"order {order + 1} of det at {matrix}")
+
+
+@pytest.mark.parametrize("p", ["fro", 1, float("inf")])
+def test_cond_has_reverse_mode_for_every_norm(p, device):
+    a = np.array([[4.0, 1.0, 0.5], [-1.0, 3.0, 1.0], [0.5, -0.5, 5.0]])
+    got = _reverse_directional(lambda x: torch.linalg.cond(x, p), [a], 1.0, [], 0, device)
+    _assert_directional(got, lambda x: np.linalg.cond(x, p), [a], 1.0, [], 0, f"gradient of cond(A, {p})")
+
+
+def test_ldl_factor_and_solve_are_differentiable(device):
+    a, b = 3 * np.eye(3) + np.ones((3, 3)), np.array([[1.0], [2.0], [-1.0]])
+
+    def solve(x, y):
+        factors, pivots = torch.linalg.ldl_factor(x)
+        return torch.linalg.ldl_solve(factors, pivots, y)
+
+    got = _reverse_directional(solve, [a, b], np.ones((3, 1)), [], 0, device)
+    _assert_directional(got, np.linalg.solve, [a, b], np.ones((3, 1)), [], 0, "gradient of ldl_solve(ldl_factor(A), B)")
+
+
+LEGACY_FORWARD = {
+    "cholesky": (lambda x: torch.cholesky(spd_t(x)), lambda x: np.linalg.cholesky(spd_n(x)), ((3, 3),)),
+    "ormqr": (torch.ormqr, lambda a, tau, c: householder_n(a, tau, full=True) @ c, ((3, 2), (2,), (3, 2))),
+}
+
+
+def _forward_matches(torch_fn, numpy_fn, arrays, tangents, device, what):
+    _, jv = torch.func.jvp(torch_fn, tuple(torch.tensor(a, device=device) for a in arrays),
+                           tuple(torch.tensor(t, device=device) for t in tangents))
+    want = finite_diff.along(numpy_fn, arrays, tangents, 1, finite_diff.nested_step(arrays, 1))
+    assert_matches(jv, want, torch.float64, kind="finite_difference",
+                   scale=np.full(want.shape, max(1.0, float(np.max(np.abs(want))))), what=what)
+
+
+@pytest.mark.parametrize("name", list(LEGACY_FORWARD))
+def test_legacy_factorizations_have_forward_mode(name, device):
+    torch_fn, numpy_fn, shapes = LEGACY_FORWARD[name]
+    rng = np.random.default_rng(0)
+    arrays = [rng.uniform(-1, 1, s) for s in shapes]
+    tangents = [rng.uniform(-1, 1, s) for s in shapes]
+    _forward_matches(torch_fn, numpy_fn, arrays, tangents, device, f"J v of torch.{name}")
+
+
+LOWER = np.array([[2.0, 0.0, 0.0], [0.5, 3.0, 0.0], [-1.0, 0.25, 4.0]])
+
+
+def _inverse_of_product(x):
+    return np.linalg.inv(np.tril(x) @ np.tril(x).T)
+
+
+def test_cholesky_inverse_forward_derivative(device):
+    """Along a lower-triangular tangent (inside the triangle it reads)."""
+    tangent = np.tril(np.ones((3, 3)))
+    _forward_matches(torch.cholesky_inverse, _inverse_of_product, [LOWER], [tangent], device,
+                     "J v of torch.cholesky_inverse")
+
+
+def _solve_with(x):
+    return torch.cholesky_solve(torch.eye(3, dtype=x.dtype, device=x.device), x)
+
+
+@pytest.mark.parametrize("name", ["cholesky_inverse", "cholesky_solve"])
+def test_cholesky_factor_gradient_ignores_the_other_triangle(name, device):
+    """At a lower-triangular factor the value does not depend on the upper
+    triangle (LAPACK's potri/potrs never read it): its gradient there is zero."""
+    torch_fn = torch.cholesky_inverse if name == "cholesky_inverse" else _solve_with
+    got = _reverse_directional(torch_fn, [LOWER], np.ones((3, 3)), [], 0, device)
+    _assert_directional(got, _inverse_of_product, [LOWER], np.ones((3, 3)), [], 0, f"gradient of torch.{name}")
+
+
+IGNORED_TANGENT = {
+    "cholesky_solve": (_solve_with, _inverse_of_product, LOWER),
+    "triangular_solve": (lambda a: torch.triangular_solve(torch.eye(3, dtype=a.dtype, device=a.device), a).solution,
+                         lambda a: np.linalg.inv(np.triu(a)), LOWER.T.copy()),
+}
+
+
+@pytest.mark.parametrize("name", list(IGNORED_TANGENT))
+def test_triangular_forward_derivative_ignores_the_other_triangle(name, device):
+    """A tangent in the triangle the function never reads moves nothing."""
+    torch_fn, numpy_fn, factor = IGNORED_TANGENT[name]
+    tangent = np.triu(np.ones((3, 3)), 1) if factor[0, 1] == 0 else np.tril(np.ones((3, 3)), -1)
+    _forward_matches(torch_fn, numpy_fn, [factor], [tangent], device, f"J v of torch.{name} along the ignored triangle")
