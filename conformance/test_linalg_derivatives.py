@@ -12,7 +12,9 @@ every draw is where the function is smooth (entries drawn in [-1, 1], or
 
 * symmetric positive definite: ``X X^T + 3 I``;
 * invertible, pivot-free: ``X + 4 I`` (smallest singular value at least
-  1, each column diagonally dominant, so partial pivoting keeps the order);
+  ``4 - sqrt(m n)``, 0.54 for the 4 x 3 shape; each diagonal entry at least
+  3 against off-diagonal ones of at most 1, so partial pivoting keeps the
+  order);
 * distinct real eigenvalues: ``X + diag(-4, 0, 4)`` (disjoint Gershgorin
   discs, each holding one real eigenvalue);
 * distinct singular values: ``X + D`` for a tall ``D`` with singular values
@@ -50,7 +52,6 @@ UNIT = Domain((-1.0, 1.0))
 HALF = Domain((-0.5, 0.5))
 NONZERO = Domain((-3.0, 3.0), avoid=(0.0,))
 POSITIVE = Domain((0.5, 2.0))
-EVERY = tuple(ORDERS)
 # torch.linalg.cond with a norm other than the 2-norm has no reverse mode
 # (known deviation linalg-cond-non-spectral-no-reverse-mode).
 FORWARD_ONLY = ("forward",)
@@ -65,7 +66,12 @@ NO_VMAP = tuple(o for o in ORDERS if o != "vmap")
 SPREAD = np.array([[3.0, 0], [0, 7.0], [0, 0]])
 #: Eigenvalue centres the eigen rows add their input to.
 CENTRES = np.diag([-4.0, 0.0, 4.0])
-#: A row negated in the invertible matrices, so determinants of both signs are drawn.
+#: A rotation the complex-eigenvalue rows add their 2x2 input (entries at
+#: most 1/2) to: the discriminant stays below 1 - 4 * 2.5**2 < 0, so the
+#: eigenvalues are a complex pair with imaginary parts of opposite sign.
+ROTATION = np.array([[0.0, -3.0], [3.0, 0.0]])
+#: A row negated in the invertible matrices: their determinants are negative
+#: (those of X + 4 I are positive), so the sign of det takes part.
 SIGNS = np.array([[1.0], [-1.0], [1.0]])
 
 
@@ -170,6 +176,35 @@ def eig_n(a):
     return flat_n(values.real[order], projectors_n(vectors[:, order]))
 
 
+def complex_pair_t(a):
+    values, vectors = torch.linalg.eig(a + _const(ROTATION, a))
+    order = torch.argsort(values.imag)
+    return flat_t(torch.view_as_real(values[order]), torch.view_as_real(projectors_c_t(vectors[:, order])))
+
+
+def complex_pair_n(a):
+    values, vectors = np.linalg.eig(a + ROTATION)
+    order = np.argsort(values.imag)
+    p = projectors_c_n(vectors[:, order])
+    return flat_n(np.stack([values[order].real, values[order].imag], -1), np.stack([p.real, p.imag], -1))
+
+
+def by_imaginary_part(values, argsort):
+    """Complex eigenvalues in the order of their imaginary parts (complex result)."""
+    return values[argsort(values.imag)]
+
+
+def projectors_c_t(v):
+    """``v_k v_k^H / (v_k^H v_k)`` of each column, complex."""
+    outer = v.mT.unsqueeze(-1) * v.mT.conj().unsqueeze(-2)
+    return outer / (v.conj() * v).sum(-2)[..., None, None]
+
+
+def projectors_c_n(v):
+    outer = v.T[:, :, None] * v.T.conj()[:, None, :]
+    return outer / (v.conj() * v).sum(0)[:, None, None]
+
+
 def eigh_t(a):
     values, vectors = torch.linalg.eigh(symmetric_t(a), UPLO="U")
     return flat_t(values, projectors_t(vectors))
@@ -226,10 +261,6 @@ def unpacked_n(lu):
     return flat_n(np.tril(lu, -1), np.triu(lu))
 
 
-def cond_n(a, p):
-    return np.linalg.cond(a, p)
-
-
 def renorm_n(x, p, maxnorm):
     # torch.renorm divides by the norm plus 1e-7 (its documented formula's guard)
     norms = np.sum(np.abs(x) ** p, axis=1, keepdims=True) ** (1 / p)
@@ -269,11 +300,6 @@ def spread_rows(x):
     return bool(np.all(np.std(x, axis=1) > 0.3))
 
 
-def spectral_gaps(a):
-    s = np.linalg.svd(a, compute_uv=False)
-    return bool(s[-1] >= 0.5 and np.all(-np.diff(s) > 0.3))
-
-
 # ---------------------------------------------------------------- the rows
 
 
@@ -298,18 +324,24 @@ LINALG = [
     Differentiable("torch.linalg.cholesky_ex", lambda x: torch.linalg.cholesky_ex(spd_t(x)).L,
                    lambda x: np.linalg.cholesky(spd_n(x)), (SQ,), (UNIT,)),
     Differentiable("torch.linalg.cond", lambda x: torch.linalg.cond(spread_t(x)),
-                   lambda x: cond_n(spread_n(x), None), (SPREAD.shape,), (HALF,)),
+                   lambda x: np.linalg.cond(spread_n(x)), (SPREAD.shape,), (HALF,)),
     Differentiable("torch.linalg.cond", lambda x: torch.linalg.cond(invertible_t(x), "fro"),
-                   lambda x: cond_n(invertible_n(x), "fro"), (SQ,), (UNIT,), orders=FORWARD_ONLY, variant="p=fro"),
+                   lambda x: np.linalg.cond(invertible_n(x), "fro"), (SQ,), (UNIT,), orders=FORWARD_ONLY, variant="p=fro"),
     polynomial("torch.linalg.cross", lambda a, b: torch.linalg.cross(a, b, dim=0),
                    lambda a, b: np.cross(a, b, axis=0), ((3, 2), (3, 2))),
     Differentiable("torch.linalg.det", torch.linalg.det, np.linalg.det, (SQ,), valid=regular_for_det),
     polynomial("torch.linalg.diagonal", lambda x: torch.linalg.diagonal(x, offset=1, dim1=0, dim2=2),
                    lambda x: np.diagonal(x, offset=1, axis1=0, axis2=2), ((2, 2, 3),)),
     Differentiable("torch.linalg.eig", eig_t, eig_n, (SQ,), (HALF,)),
+    Differentiable("torch.linalg.eig", complex_pair_t, complex_pair_n, ((2, 2),), (HALF,),
+                   variant="complex eigenvalues"),
     Differentiable("torch.linalg.eigh", eigh_t, eigh_n, (SQ,), (HALF,)),
     Differentiable("torch.linalg.eigvals", lambda x: torch.sort(torch.linalg.eigvals(real_spectrum_t(x)).real).values,
                    lambda x: np.sort(np.linalg.eigvals(real_spectrum_n(x)).real), (SQ,), (HALF,)),
+    Differentiable("torch.linalg.eigvals",
+                   lambda x: by_imaginary_part(torch.linalg.eigvals(x + _const(ROTATION, x)), torch.argsort),
+                   lambda x: by_imaginary_part(np.linalg.eigvals(x + ROTATION), np.argsort), ((2, 2),), (HALF,),
+                   variant="complex eigenvalues"),
     Differentiable("torch.linalg.eigvalsh", lambda x: torch.linalg.eigvalsh(symmetric_t(x), UPLO="U"),
                    lambda x: np.linalg.eigvalsh(symmetric_n(x), UPLO="U"), (SQ,), (HALF,)),
     Differentiable("torch.linalg.householder_product", torch.linalg.householder_product, householder_n,
