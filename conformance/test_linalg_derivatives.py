@@ -247,6 +247,14 @@ def householder_n(a, tau, *, full=False):
     return q if full else q[:, :n]
 
 
+def regular_reflectors(a, tau, *_):
+    """Every ``I - tau_i v_i v_i^T`` far from singular (``tau_i |v_i|^2``
+    0.05 away from 1): torch's derivatives are nan where one is singular
+    (known deviation householder-derivative-at-a-singular-reflector)."""
+    norms = [1.0 + float(np.sum(a[i + 1:, i] ** 2)) for i in range(tau.shape[0])]
+    return all(abs(t * n - 1.0) > 0.05 for t, n in zip(tau, norms))
+
+
 def lu_n(a):
     _, lower, upper = scipy.linalg.lu(a)
     return flat_n(lower, upper)
@@ -345,7 +353,7 @@ LINALG = [
     Differentiable("torch.linalg.eigvalsh", lambda x: torch.linalg.eigvalsh(symmetric_t(x), UPLO="U"),
                    lambda x: np.linalg.eigvalsh(symmetric_n(x), UPLO="U"), (SQ,), (HALF,)),
     Differentiable("torch.linalg.householder_product", torch.linalg.householder_product, householder_n,
-                   ((4, 3), (2,)), (UNIT,)),
+                   ((4, 3), (2,)), (UNIT,), valid=regular_reflectors),
     Differentiable("torch.linalg.inv", lambda x: torch.linalg.inv(invertible_t(x)),
                    lambda x: np.linalg.inv(invertible_n(x)), (SQ,), (UNIT,)),
     Differentiable("torch.linalg.inv_ex", lambda x: torch.linalg.inv_ex(invertible_t(x)).inverse,
@@ -475,13 +483,13 @@ TORCH = [
                    lambda x: np.linalg.norm(spread_n(x), "nuc"), (SPREAD.shape,), (HALF,)),
     Differentiable("torch.frobenius_norm", lambda x: torch.frobenius_norm(x, dim=(0, 2)),
                    lambda x: np.sqrt(np.sum(x**2, axis=(0, 2))), ((2, 2, 2),), (NONZERO,)),
-    Differentiable("torch.orgqr", torch.orgqr, householder_n, ((4, 3), (3,)), (UNIT,)),
+    Differentiable("torch.orgqr", torch.orgqr, householder_n, ((4, 3), (3,)), (UNIT,), valid=regular_reflectors),
     Differentiable("torch.ormqr", lambda a, tau, c: torch.ormqr(a, tau, c, transpose=True),
                    lambda a, tau, c: householder_n(a, tau, full=True).T @ c, ((4, 2), (2,), (4, 2)), (UNIT,),
-                   orders=NO_FORWARD),
+                   orders=NO_FORWARD, valid=regular_reflectors),
     Differentiable("torch.ormqr", lambda a, tau, c: torch.ormqr(a, tau, c, left=False),
                    lambda a, tau, c: c @ householder_n(a, tau, full=True), ((3, 2), (2,), (2, 3)), (UNIT,),
-                   orders=NO_FORWARD, variant="left=False"),
+                   orders=NO_FORWARD, valid=regular_reflectors, variant="left=False"),
     Differentiable("torch.pinverse", lambda x: torch.pinverse(spread_t(x).mT),
                    lambda x: np.linalg.pinv(spread_n(x).T), (SPREAD.shape,), (HALF,)),
     Differentiable("torch.qr", lambda x: sign_fixed_qr_t(*torch.qr(pivot_free_t(x))),
@@ -725,3 +733,13 @@ def test_triangular_solve_transpose_forward_derivative(upper, device):
     _forward_matches(lambda a: torch.triangular_solve(b, a, upper=upper, transpose=True).solution,
                      lambda a: scipy.linalg.solve_triangular(a, b.cpu().numpy(), lower=not upper, trans="T"),
                      [factor], [tangent], device, f"J v of torch.triangular_solve(upper={upper}, transpose=True)")
+
+
+def test_householder_derivative_at_a_singular_reflector(device):
+    """``tau_0 |v_0|^2 = 0.9 * (1 + 1/9) = 1``: ``I - tau_0 v_0 v_0^T`` is
+    singular, but the product of reflectors is a polynomial in ``(A, tau)``."""
+    a = np.array([[0.5, 0.1], [1 / 3, -0.3], [0.0, 0.25]])
+    tau = np.array([0.9, 0.3])
+    got = _reverse_directional(torch.linalg.householder_product, [a, tau], np.ones((3, 2)), [], 0, device)
+    _assert_directional(got, householder_n, [a, tau], np.ones((3, 2)), [], 0,
+                        "gradient of householder_product at a singular reflector")
