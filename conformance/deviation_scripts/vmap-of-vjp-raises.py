@@ -18,7 +18,7 @@ for name, (fn, shape) in cases.items():
     print(f"{name}: per-sample VJP works: {vjp(batch[0])[0].shape}")
     try:
         torch.func.vmap(vjp)(batch)
-        print(f"  vmap of the VJP: ok")
+        print("  vmap of the VJP: ok")
     except RuntimeError as exc:
         print(f"  vmap of the VJP raised: {str(exc).splitlines()[0]}")
         failed = True
