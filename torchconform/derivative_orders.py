@@ -8,7 +8,8 @@ twin (:func:`torchconform.references.finite_diff.directional_gradient`):
 
 * ``reverse``: ``autograd.grad`` with a drawn cotangent ``g`` (the VJP
   ``J^T g``, also through ``backward``);
-* ``forward``: ``torch.func.jvp`` along drawn tangents ``v`` (``J v``);
+* ``forward``: ``torch.func.jvp`` along drawn tangents ``v`` (``J v``),
+  and the same through ``torch.autograd.forward_ad`` dual numbers;
 * ``second``: the Hessian-vector product ``H v`` of ``<g, f>``, both
   reverse-over-reverse (``autograd.grad`` with ``create_graph=True``, twice)
   and forward-over-reverse (``torch.func.jvp`` of ``torch.func.vjp``);
@@ -44,9 +45,10 @@ from typing import Callable
 import numpy as np
 import pytest
 import torch
+import torch.autograd.forward_ad as fwAD
 from hypothesis import assume, strategies as st
 
-from torchconform import oracle
+from torchconform import dtypes, oracle
 from torchconform.gradcheck import (
     FORWARD_AD_LAYOUTS, FINITE_DIFFERENCES, Domain, GradCase, check_first_order, check_forward_mode, same_on_cpu,
     smooth_tensors,
@@ -55,7 +57,8 @@ from torchconform.references import finite_diff
 from torchconform.strategies import Drawn
 from torchconform.tolerances import tolerance
 
-__all__ = ["ORDERS", "Differentiable", "cases", "check", "params"]
+__all__ = ["ORDERS", "Differentiable", "cases", "check", "check_dual_numbers", "check_second_order", "check_third_order",
+           "check_vmap", "params"]
 
 #: The checks :func:`check` runs, each with the coverage order it counts as.
 ORDERS = {"reverse": "reverse", "forward": "forward", "second": "second", "third": "third", "vmap": "reverse"}
@@ -156,6 +159,7 @@ def check(row: Differentiable, order: str, device: str, data: st.DataObject) -> 
         check_first_order(case, g)
     elif order == "forward":
         check_forward_mode(case, v, g)
+        check_dual_numbers(case, v)
     elif order == "second":
         check_second_order(case, g, v)
     elif order == "third":
@@ -271,3 +275,20 @@ def check_vmap(case: GradCase, g: Drawn, v: list[Drawn]) -> None:
                               what=f"vmap sample {k}: value of {case.text}")
         want, error = _reference(case, g.array, [], 0, sample)
         _compare(case, [t[k] for t in grads], want, error, f"vmap sample {k}: J^T g")
+
+
+def check_dual_numbers(case: GradCase, v: list[Drawn]) -> None:
+    """Forward mode through ``torch.autograd.forward_ad`` dual numbers: the
+    tangent of ``f`` at duals ``(x, v)`` equals NumPy's directional central
+    difference along ``v`` (in ``f``'s output shape and the case's dtype)."""
+    with fwAD.dual_level():
+        duals = [fwAD.make_dual(t, tangent.tensor) for t, tangent in zip(case.tensors(), v)]
+        out = fwAD.unpack_dual(case.torch_fn(*duals))
+        # An output that does not depend on the inputs carries no tangent.
+        tangent = out.tangent if out.tangent is not None else torch.zeros_like(out.primal)
+    want = finite_diff.jvp(case.numpy_fn, case.arrays(), [t.array.astype(np.float64) for t in v])
+    # Where the value itself is not finite (the mean of no elements) there is no derivative to compare.
+    defined = np.isfinite(case.output()).reshape(tuple(tangent.shape))
+    got = dtypes.tensor_to_numpy(tangent)
+    oracle.assert_matches(got[defined], want.reshape(tuple(tangent.shape))[defined], case.dtype,
+                          kind="finite_difference", what=f"forward_ad dual numbers: tangent of {case.text or case.name}")
