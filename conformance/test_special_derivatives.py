@@ -3,7 +3,8 @@ families (issue 14, item 4), against nested central differences of SciPy and
 NumPy in float64 (engine: :mod:`torchconform.derivative_orders`).
 
 Rows: every ``torch.special`` function torch differentiates (``gammainc``
-and ``gammaincc`` with respect to ``x`` only, the shape ``a`` closed over),
+and ``gammaincc`` with respect to ``x`` only, the shape ``a`` closed over;
+``zeta`` with respect to ``q`` only),
 and the ``torch`` namespace's special functions, binary math families,
 inverse trigonometric aliases, clamps and rounding steps (whose derivative
 is zero away from their jumps). Inputs are drawn away from poles
@@ -16,10 +17,14 @@ step ~0.6% of ``max |x|`` stays accurate.
 
 Known deviations checked here by strict-xfail examples:
 
-* ``special-functions-without-derivatives``: the Bessel, Airy, orthogonal
-  polynomial and ``zeta`` functions of ``torch.special`` (and ``gammainc``/
-  ``gammaincc`` with respect to ``a``) have no derivative: backward raises
-  and ``torch.func`` transforms silently give zero;
+* ``special-functions-without-derivatives``: the Bessel, Airy and
+  orthogonal polynomial functions of ``torch.special``, ``zeta`` with respect
+  to ``x`` and ``gammainc``/``gammaincc`` with respect to ``a`` have no
+  derivative: backward raises and ``torch.func`` transforms of the first
+  kinds silently give zero;
+* ``special-functions-without-forward-mode``: ``igamma``/``igammac`` with
+  respect to ``x`` and ``zeta`` with respect to ``q`` have reverse mode only
+  (their rows leave out the forward and second orders);
 * ``sinc-higher-derivatives-near-zero``: ``sinc``'s second derivative at 0
   is nan and its third loses all digits near 0; the ``sinc`` rows keep
   :data:`~torchconform.gradcheck.MARGIN` away from 0.
@@ -27,8 +32,7 @@ Known deviations checked here by strict-xfail examples:
 
 from __future__ import annotations
 
-import math
-
+import mpmath as mp
 import numpy as np
 import pytest
 import scipy.special as sc
@@ -76,7 +80,8 @@ def _multigammaln(x, p):
     return np.vectorize(lambda v: sc.multigammaln(v, p))(x)
 
 
-#: The incomplete gamma functions have no forward mode (igamma-without-forward-mode):
+#: The incomplete gamma functions (w.r.t. x) and zeta (w.r.t. q) have no forward mode
+#: (known deviation special-functions-without-forward-mode):
 #: no ``jvp``, so no forward-over-reverse second derivative either.
 WITHOUT_FORWARD_MODE = ("reverse", "third", "vmap")
 
@@ -128,6 +133,8 @@ def _special_rows() -> list[Differentiable]:
         D("torch.special.log_softmax", lambda x: S.log_softmax(x, 1), lambda x: sc.log_softmax(x, axis=1),
           shapes=((2, 3),), variant="dim=1"),
         D("torch.special.round", S.round, np.round, domains=(Domain((-2.4, 2.4), avoid=HALF_INTEGERS),)),
+        D("torch.special.zeta", lambda q: S.zeta(3.0, q), lambda q: sc.zeta(3.0, q), domains=(Domain((0.5, 3.0)),),
+          orders=WITHOUT_FORWARD_MODE, variant="wrt q"),
         D("torch.special.gammainc", lambda x: S.gammainc(_const(x, GAMMA_SHAPES), x),
           lambda x: sc.gammainc(GAMMA_SHAPES, x), shapes=((3,),), domains=(Domain((0.5, 3.5)),),
           orders=WITHOUT_FORWARD_MODE, variant="wrt x"),
@@ -160,7 +167,7 @@ def _torch_rows() -> list[Differentiable]:
         D("torch.logaddexp2", torch.logaddexp2, np.logaddexp2, shapes=two),
         # A kink only where both are 0.
         D("torch.hypot", torch.hypot, np.hypot, shapes=two, domains=(Domain(avoid=(0.0,)), Domain())),
-        # An exponent of exactly 0 is masked in pow's backward (higher-derivatives-at-masked-points).
+        # An exponent of exactly 0 is masked in pow's backward (known deviation pow-mixed-derivative-at-zero-exponent).
         D("torch.float_power", torch.float_power, np.float_power, shapes=two,
           domains=(Domain((0.2, 3.0)), Domain((-2.0, 2.0), avoid=(0.0,)))),
         D("torch.copysign", torch.copysign, np.copysign, shapes=two, domains=(Domain(avoid=(0.0,)),)),
@@ -185,9 +192,7 @@ def _torch_rows() -> list[Differentiable]:
           variant="alpha=-1.5"),
         D("torch.negative", torch.negative, np.negative),
         D("torch.positive", torch.positive, np.positive),
-        # Its second derivative is a ZeroTensor (zero-gradient-is-a-zerotensor).
-        D("torch.absolute", torch.absolute, np.absolute, domains=(Domain(avoid=(0.0,)),),
-          orders=("reverse", "forward", "third", "vmap")),
+        D("torch.absolute", torch.absolute, np.absolute, domains=(Domain(avoid=(0.0,)),)),
         D("torch.arccos", torch.arccos, np.arccos, domains=(Domain((-0.8, 0.8)),)),
         D("torch.arccosh", torch.arccosh, np.arccosh, domains=(Domain((1.3, 4.0)),)),
         D("torch.arcsin", torch.arcsin, np.arcsin, domains=(Domain((-0.8, 0.8)),)),
@@ -209,9 +214,7 @@ def _torch_rows() -> list[Differentiable]:
         D("torch.ceil", torch.ceil, np.ceil, domains=(Domain((-2.4, 2.4), avoid=INTEGERS),)),
         D("torch.round", torch.round, np.round, domains=(Domain((-2.4, 2.4), avoid=HALF_INTEGERS),)),
         D("torch.sign", torch.sign, np.sign, domains=(Domain(avoid=(0.0,)),)),
-        # Its gradient is a ZeroTensor (zero-gradient-is-a-zerotensor).
-        D("torch.sgn", torch.sgn, np.sign, domains=(Domain(avoid=(0.0,)),), orders=("forward", "second", "third"),
-          variant="real"),
+        D("torch.sgn", torch.sgn, np.sign, domains=(Domain(avoid=(0.0,)),), variant="real"),
     ]
 
 
@@ -222,3 +225,131 @@ ROWS = _special_rows() + _torch_rows()
 @given(data=st.data())
 def test_special_derivatives_match_finite_differences(op, order, device, data):
     check(op, order, device, data)
+
+
+# ------------------------------------------------------- known deviations
+
+
+def _chebyshev_third_kind(x):
+    """V_3(cos t) = cos(3.5 t) / cos(t / 2) (Mason & Handscomb, Chebyshev Polynomials, 2003, sec. 1.2.3)."""
+    t = np.arccos(x)
+    return np.cos(3.5 * t) / np.cos(t / 2)
+
+
+def _chebyshev_fourth_kind(x):
+    """W_3(cos t) = sin(3.5 t) / sin(t / 2) (same source)."""
+    t = np.arccos(x)
+    return np.sin(3.5 * t) / np.sin(t / 2)
+
+
+def _shifted(reference):
+    return lambda x: reference(2 * x - 1)
+
+
+_POSITIVE_X, _UNIT_X, _HALF_X = [0.5, 1.5, 2.5], [-0.6, 0.1, 0.7], [0.2, 0.45, 0.8]
+_S = torch.special
+#: torch.special functions (and operands) torch has no derivative for, at
+#: smooth points: (torch function of one tensor, SciPy/NumPy twin, values).
+WITHOUT_DERIVATIVES = {
+    "bessel_j0": (_S.bessel_j0, sc.j0, _POSITIVE_X),
+    "bessel_j1": (_S.bessel_j1, sc.j1, _POSITIVE_X),
+    "bessel_y0": (_S.bessel_y0, sc.y0, _POSITIVE_X),
+    "bessel_y1": (_S.bessel_y1, sc.y1, _POSITIVE_X),
+    "modified_bessel_i0": (_S.modified_bessel_i0, sc.i0, _POSITIVE_X),
+    "modified_bessel_i1": (_S.modified_bessel_i1, sc.i1, _POSITIVE_X),
+    "modified_bessel_k0": (_S.modified_bessel_k0, sc.k0, _POSITIVE_X),
+    "modified_bessel_k1": (_S.modified_bessel_k1, sc.k1, _POSITIVE_X),
+    "scaled_modified_bessel_k0": (_S.scaled_modified_bessel_k0, sc.k0e, _POSITIVE_X),
+    "scaled_modified_bessel_k1": (_S.scaled_modified_bessel_k1, sc.k1e, _POSITIVE_X),
+    "spherical_bessel_j0": (_S.spherical_bessel_j0, lambda x: sc.spherical_jn(0, x), _POSITIVE_X),
+    "airy_ai": (_S.airy_ai, lambda x: sc.airy(x)[0], [-1.0, 0.5, 1.5]),
+    "chebyshev_polynomial_t": (lambda x: _S.chebyshev_polynomial_t(x, 3), lambda x: sc.eval_chebyt(3, x), _UNIT_X),
+    "chebyshev_polynomial_u": (lambda x: _S.chebyshev_polynomial_u(x, 3), lambda x: sc.eval_chebyu(3, x), _UNIT_X),
+    "chebyshev_polynomial_v": (lambda x: _S.chebyshev_polynomial_v(x, 3), _chebyshev_third_kind, _UNIT_X),
+    "chebyshev_polynomial_w": (lambda x: _S.chebyshev_polynomial_w(x, 3), _chebyshev_fourth_kind, _UNIT_X),
+    "shifted_chebyshev_polynomial_t": (lambda x: _S.shifted_chebyshev_polynomial_t(x, 3),
+                                       _shifted(lambda x: sc.eval_chebyt(3, x)), _HALF_X),
+    "shifted_chebyshev_polynomial_u": (lambda x: _S.shifted_chebyshev_polynomial_u(x, 3),
+                                       _shifted(lambda x: sc.eval_chebyu(3, x)), _HALF_X),
+    "shifted_chebyshev_polynomial_v": (lambda x: _S.shifted_chebyshev_polynomial_v(x, 3),
+                                       _shifted(_chebyshev_third_kind), _HALF_X),
+    "shifted_chebyshev_polynomial_w": (lambda x: _S.shifted_chebyshev_polynomial_w(x, 3),
+                                       _shifted(_chebyshev_fourth_kind), _HALF_X),
+    "hermite_polynomial_h": (lambda x: _S.hermite_polynomial_h(x, 3), lambda x: sc.eval_hermite(3, x), _UNIT_X),
+    "hermite_polynomial_he": (lambda x: _S.hermite_polynomial_he(x, 3), lambda x: sc.eval_hermitenorm(3, x),
+                              _UNIT_X),
+    "laguerre_polynomial_l": (lambda x: _S.laguerre_polynomial_l(x, 3), lambda x: sc.eval_laguerre(3, x), _UNIT_X),
+    "legendre_polynomial_p": (lambda x: _S.legendre_polynomial_p(x, 3), lambda x: sc.eval_legendre(3, x), _UNIT_X),
+    "zeta(wrt x)": (lambda x: _S.zeta(x, 1.5), lambda x: sc.zeta(x, 1.5), [2.0, 3.0, 4.5]),
+    "gammainc(wrt a)": (lambda a: _S.gammainc(a, torch.full_like(a, 1.5)), lambda a: sc.gammainc(a, 1.5), _POSITIVE_X),
+    "gammaincc(wrt a)": (lambda a: _S.gammaincc(a, torch.full_like(a, 1.5)), lambda a: sc.gammaincc(a, 1.5),
+                         _POSITIVE_X),
+}
+
+
+@pytest.mark.parametrize("name", list(WITHOUT_DERIVATIVES))
+def test_special_function_has_a_derivative(name, device):
+    """Known deviation special-functions-without-derivatives: the derivative
+    of an elementwise function (``backward`` and ``torch.func.jvp`` along
+    ones) equals the central difference of its SciPy twin."""
+    torch_fn, numpy_fn, values = WITHOUT_DERIVATIVES[name]
+    x = np.array(values)
+    want = finite_diff.gradient(lambda a: float(np.sum(numpy_fn(a))), [x], finite_diff.nested_step([x], 1))[0]
+    leaf = torch.tensor(x, device=device, requires_grad=True)
+    (grad,) = torch.autograd.grad(torch_fn(leaf).sum(), leaf)
+    assert_matches(grad, want, torch.float64, kind="finite_difference", what=f"d/dx of torch.special.{name}")
+    _, tangent = torch.func.jvp(torch_fn, (leaf.detach(),), (torch.ones_like(leaf),))
+    assert_matches(tangent, want, torch.float64, kind="finite_difference", what=f"jvp of torch.special.{name}")
+
+
+#: Functions with a reverse-mode derivative but no forward mode: (function of
+#: one tensor, its derivative in closed form, values).
+WITHOUT_FORWARD_MODE_EXAMPLES = {
+    # dP/dx = x**(a-1) exp(-x) / Gamma(a) (DLMF 8.8.13); Q = 1 - P.
+    "igamma(wrt x)": (lambda x: torch.igamma(_const(x, GAMMA_SHAPES), x),
+                      lambda x: np.exp((np.array(GAMMA_SHAPES) - 1) * np.log(x) - x - sc.gammaln(GAMMA_SHAPES)),
+                      [0.7, 1.9, 2.6]),
+    "igammac(wrt x)": (lambda x: torch.igammac(_const(x, GAMMA_SHAPES), x),
+                       lambda x: -np.exp((np.array(GAMMA_SHAPES) - 1) * np.log(x) - x - sc.gammaln(GAMMA_SHAPES)),
+                       [0.7, 1.9, 2.6]),
+    # d/dq zeta(s, q) = -s zeta(s + 1, q) (DLMF 25.11.17).
+    "special.zeta(wrt q)": (lambda q: torch.special.zeta(3.0, q), lambda q: -3 * sc.zeta(4.0, q), [0.7, 1.9, 2.6]),
+}
+
+
+@pytest.mark.parametrize("name", list(WITHOUT_FORWARD_MODE_EXAMPLES))
+def test_special_function_has_forward_mode(name, device):
+    """Known deviation special-functions-without-forward-mode: ``torch.func.jvp``
+    along ones gives the elementwise derivative (closed form)."""
+    torch_fn, derivative, values = WITHOUT_FORWARD_MODE_EXAMPLES[name]
+    at = torch.tensor(values, dtype=torch.float64, device=device)
+    _, tangent = torch.func.jvp(torch_fn, (at,), (torch.ones_like(at),))
+    assert_matches(tangent, derivative(np.array(values)), torch.float64, kind="gradient",
+                   what=f"jvp of torch.{name}")
+
+
+#: (torch function, its mpmath twin, x, derivative order): points next to the
+#: removable singularity at 0 where the backward formula divides by x.
+NEAR_ZERO = {
+    "sinc-second-at-0": (torch.sinc, lambda z: mp.sinc(mp.pi * z), 0.0, 2),
+    "sinc-second-at-1e-8": (torch.sinc, lambda z: mp.sinc(mp.pi * z), 1e-8, 2),
+    "sinc-third-at-1e-5": (torch.sinc, lambda z: mp.sinc(mp.pi * z), 1e-5, 3),
+    "i1-third-at-0": (torch.special.i1, lambda z: mp.besseli(1, z), 0.0, 3),
+    "i1-third-at-1e-7": (torch.special.i1, lambda z: mp.besseli(1, z), 1e-7, 3),
+    "i1e-third-at-1e-6": (torch.special.i1e, lambda z: mp.besseli(1, z) * mp.exp(-z), 1e-6, 3),
+}
+
+
+@pytest.mark.parametrize("case", list(NEAR_ZERO))
+def test_higher_derivatives_next_to_zero(case, device):
+    """Known deviation higher-derivatives-near-a-removable-singularity: the
+    k-th derivative by reverse mode k times equals mpmath's (50 digits)."""
+    torch_fn, reference, at, order = NEAR_ZERO[case]
+    x = torch.tensor([at], dtype=torch.float64, device=device, requires_grad=True)
+    derivative = torch_fn(x)
+    for level in range(order):
+        (derivative,) = torch.autograd.grad(derivative.sum(), x, create_graph=level < order - 1)
+    with mp.workdps(50):
+        want = float(mp.diff(reference, mp.mpf(at), order))
+    assert_matches(derivative, np.array([want]), torch.float64, kind="gradient",
+                   what=f"derivative {order} of {case.split('-')[0]} at {at}")
