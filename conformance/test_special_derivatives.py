@@ -171,6 +171,8 @@ def _torch_rows() -> list[Differentiable]:
         D("torch.lgamma", torch.lgamma, sc.gammaln, domains=(BETWEEN_POLES,), variant="x<0"),
         D("torch.polygamma", lambda x: torch.polygamma(3, x), lambda x: sc.polygamma(3, x), domains=(POSITIVE,),
           variant="n=3"),
+        D("torch.mvlgamma", lambda x: torch.mvlgamma(x, 3), lambda x: _multigammaln(x, 3),
+          domains=(Domain((1.5, 4.0)),), variant="p=3"),
         D("torch.sinc", torch.sinc, np.sinc, domains=(Domain((-2.0, 2.0), avoid=(0.0,)),)),
         D("torch.xlogy", torch.xlogy, sc.xlogy, shapes=two, domains=(Domain(), Domain((0.5, 3.0)))),
         D("torch.logit", torch.logit, sc.logit, domains=(Domain((0.15, 0.85)),)),
