@@ -264,11 +264,16 @@ def check_vmap(case: GradCase, g: Drawn, v: list[Drawn]) -> None:
     device = case.inputs[0].tensor.device
     stacked = [torch.tensor(b, dtype=case.dtype, device=device) for b in batch]
 
-    def value_and_vjp(*primals):
-        value, pullback = torch.func.vjp(case.torch_fn, *primals)
-        return value, pullback(g.tensor)
+    def value_and_vjp_at(cotangent):
+        def value_and_vjp(*primals):
+            value, pullback = torch.func.vjp(case.torch_fn, *primals)
+            return value, pullback(cotangent)
+        return value_and_vjp
 
+    value_and_vjp = value_and_vjp_at(g.tensor)
     values, grads = torch.func.vmap(value_and_vjp)(*stacked)
+    same_on_cpu(lambda *t: [torch.func.vmap(value_and_vjp_at(g.tensor.cpu()))(*t)[0]], stacked, [values],
+                f"vmap of {case.name}")
     for k in range(2):
         sample = [b[k] for b in batch]
         oracle.assert_matches(values[k], case.numpy_fn(*sample), case.dtype, kind="finite_difference",
@@ -280,15 +285,20 @@ def check_vmap(case: GradCase, g: Drawn, v: list[Drawn]) -> None:
 def check_dual_numbers(case: GradCase, v: list[Drawn]) -> None:
     """Forward mode through ``torch.autograd.forward_ad`` dual numbers: the
     tangent of ``f`` at duals ``(x, v)`` equals NumPy's directional central
-    difference along ``v`` (in ``f``'s output shape and the case's dtype)."""
-    with fwAD.dual_level():
-        duals = [fwAD.make_dual(t, tangent.tensor) for t, tangent in zip(case.tensors(), v)]
-        out = fwAD.unpack_dual(case.torch_fn(*duals))
-        # An output that does not depend on the inputs carries no tangent.
-        tangent = out.tangent if out.tangent is not None else torch.zeros_like(out.primal)
+    difference along ``v`` (in ``f``'s output shape and the case's dtype);
+    off CPU also CPU's."""
+    def tangent_at(*tensors):
+        with fwAD.dual_level():
+            duals = [fwAD.make_dual(t, d.tensor.to(t.device)) for t, d in zip(tensors, v)]
+            out = fwAD.unpack_dual(case.torch_fn(*duals))
+            # An output that does not depend on the inputs carries no tangent.
+            return [out.tangent if out.tangent is not None else torch.zeros_like(out.primal)]
+
+    (tangent,) = tangent_at(*case.tensors())
     want = finite_diff.jvp(case.numpy_fn, case.arrays(), [t.array.astype(np.float64) for t in v])
     # Where the value itself is not finite (the mean of no elements) there is no derivative to compare.
     defined = np.isfinite(case.output()).reshape(tuple(tangent.shape))
     got = dtypes.tensor_to_numpy(tangent)
     oracle.assert_matches(got[defined], want.reshape(tuple(tangent.shape))[defined], case.dtype,
                           kind="finite_difference", what=f"forward_ad dual numbers: tangent of {case.text or case.name}")
+    same_on_cpu(tangent_at, case.tensors(), [tangent], f"forward_ad tangent of {case.name}")
