@@ -211,7 +211,8 @@ def test_forward_ad_accepts_an_expanded_primal(device):
 #: Rows whose higher derivatives torch gets wrong on part of the domain: the
 #: known deviation and a predicate on the float64 inputs marking that part.
 HIGHER_ORDER_DEVIATIONS = {
-    "pow": ("pow-mixed-derivative-at-zero-exponent", lambda x, y: bool(np.any(y == 0))),
+    # Exponent 0 masks the first derivative, exponent 1 the second (so the third is wrong).
+    "pow": ("pow-mixed-derivative-at-zero-exponent", lambda x, y: bool(np.any((y == 0) | (y == 1)))),
 }
 
 
