@@ -28,7 +28,13 @@ Known deviations checked here by strict-xfail examples:
   third derivatives of ``sinc``, ``special.i1`` and ``special.i1e``, whose
   backward formulas divide by ``x``, are nan or wrong at 0 and lose their
   digits next to it; those rows keep :data:`~torchconform.gradcheck.MARGIN`
-  away from 0.
+  away from 0;
+* ``special-derivatives-cancel-in-the-tails``: higher derivatives of
+  ``special.erfcx`` for large ``x`` and ``special.log_ndtr`` for very
+  negative ``x`` lose their digits (the rows stay where a difference
+  quotient can judge them);
+* ``expm1-derivative-from-saturated-output``: ``expm1``'s derivative,
+  computed as ``expm1(x) + 1``, loses its relative precision for ``x << 0``.
 
 The ``float_power`` row also keeps its exponent away from 0 and 1 (known
 deviation ``pow-mixed-derivative-at-zero-exponent``, checked in
@@ -359,16 +365,55 @@ NEAR_ZERO = {
 }
 
 
-@pytest.mark.parametrize("case", list(NEAR_ZERO))
-def test_higher_derivatives_next_to_zero(case, device):
-    """Known deviation higher-derivatives-near-a-removable-singularity: the
-    k-th derivative by reverse mode k times equals mpmath's (50 digits)."""
-    torch_fn, reference, at, order = NEAR_ZERO[case]
+def _derivative_by_reverse_mode(torch_fn, at: float, order: int, device: str) -> torch.Tensor:
+    """The ``order``-th derivative of an elementwise ``torch_fn`` at ``at``
+    (float64, shape ``(1,)``) by ``autograd.grad`` ``order`` times."""
     x = torch.tensor([at], dtype=torch.float64, device=device, requires_grad=True)
     derivative = torch_fn(x)
     for level in range(order):
         (derivative,) = torch.autograd.grad(derivative.sum(), x, create_graph=level < order - 1)
+    return derivative
+
+
+def _assert_derivative_is_mpmath(case: str, table: dict, device: str) -> None:
+    torch_fn, reference, at, order = table[case]
+    got = _derivative_by_reverse_mode(torch_fn, at, order, device)
     with mp.workdps(50):
         want = float(mp.diff(reference, mp.mpf(at), order))
-    assert_matches(derivative, np.array([want]), torch.float64, kind="gradient",
+    assert_matches(got, np.array([want]), torch.float64, kind="gradient",
                    what=f"derivative {order} of {case.split('-')[0]} at {at}")
+
+
+@pytest.mark.parametrize("case", list(NEAR_ZERO))
+def test_higher_derivatives_next_to_zero(case, device):
+    """Known deviation higher-derivatives-near-a-removable-singularity: the
+    k-th derivative by reverse mode k times equals mpmath's (50 digits)."""
+    _assert_derivative_is_mpmath(case, NEAR_ZERO, device)
+
+
+#: (torch function, its mpmath twin, x, derivative order): tails where the
+#: derivative is a small difference of large terms.
+TAILS = {
+    "erfcx-second-at-1000": (torch.special.erfcx, lambda z: mp.exp(z * z) * mp.erfc(z), 1000.0, 2),
+    "erfcx-third-at-100": (torch.special.erfcx, lambda z: mp.exp(z * z) * mp.erfc(z), 100.0, 3),
+    "erfcx-third-at-1000": (torch.special.erfcx, lambda z: mp.exp(z * z) * mp.erfc(z), 1000.0, 3),
+    "log_ndtr-third-at-minus-40": (torch.special.log_ndtr, lambda z: mp.log(mp.ncdf(z)), -40.0, 3),
+    "log_ndtr-third-at-minus-100": (torch.special.log_ndtr, lambda z: mp.log(mp.ncdf(z)), -100.0, 3),
+}
+
+
+@pytest.mark.parametrize("case", list(TAILS))
+def test_higher_derivatives_in_the_tails(case, device):
+    """Known deviation special-derivatives-cancel-in-the-tails: the k-th
+    derivative by reverse mode k times equals mpmath's (50 digits)."""
+    _assert_derivative_is_mpmath(case, TAILS, device)
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_expm1_derivative_below_minus_20(order, device):
+    """Known deviation expm1-derivative-from-saturated-output: every
+    derivative of expm1 is exp(x) (NumPy), also where expm1(x) rounds to -1."""
+    x = np.array([-20.0, -30.0, -40.0])
+    got = [_derivative_by_reverse_mode(torch.special.expm1, at, order, device) for at in x]
+    assert_matches(torch.cat(got), np.exp(x), torch.float64, kind="gradient",
+                   what=f"derivative {order} of expm1 at {x.tolist()}")
