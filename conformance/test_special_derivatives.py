@@ -34,7 +34,10 @@ Known deviations checked here by strict-xfail examples:
   negative ``x`` lose their digits (the rows stay where a difference
   quotient can judge them);
 * ``expm1-derivative-from-saturated-output``: ``expm1``'s derivative,
-  computed as ``expm1(x) + 1``, loses its relative precision for ``x << 0``.
+  computed as ``expm1(x) + 1``, loses its relative precision for ``x << 0``;
+* ``softmax-derivative-from-saturated-output``: the derivatives of
+  ``softmax``/``log_softmax`` (and ``logsumexp``'s second) are computed from
+  the probabilities and lose their relative precision where one rounds to 1.
 
 The ``float_power`` row also keeps its exponent away from 0 and 1 (known
 deviation ``pow-mixed-derivative-at-zero-exponent``, checked in
@@ -417,3 +420,25 @@ def test_expm1_derivative_below_minus_20(order, device):
     got = [_derivative_by_reverse_mode(torch.special.expm1, at, order, device) for at in x]
     assert_matches(torch.cat(got), np.exp(x), torch.float64, kind="gradient",
                    what=f"derivative {order} of expm1 at {x.tolist()}")
+
+
+def _gradient_of_first_output(kind: str, x: torch.Tensor) -> torch.Tensor:
+    """d/dx of ``softmax(x)[0]``, ``log_softmax(x)[0]`` or
+    ``d/dx0 logsumexp(x)`` (the last a second derivative), by autograd."""
+    if kind == "logsumexp-second":
+        (first,) = torch.autograd.grad(torch.special.logsumexp(x, 0), x, create_graph=True)
+        return torch.autograd.grad(first[0], x)[0]
+    return torch.autograd.grad(getattr(torch.special, kind)(x, 0)[0], x)[0]
+
+
+@pytest.mark.parametrize("kind", ["softmax", "log_softmax", "logsumexp-second"])
+def test_softmax_derivatives_where_a_probability_rounds_to_one(kind, device):
+    """Known deviation softmax-derivative-from-saturated-output: at x = (40, 0)
+    the probabilities are p = (expit(40), expit(-40)); d softmax_0 = p0 p1 (1, -1),
+    d log_softmax_0 = p1 (1, -1) and the logsumexp Hessian's first row is
+    p0 p1 (1, -1) (SciPy's expit keeps p1 = 4.25e-18 exact)."""
+    p0, p1 = sc.expit(40.0), sc.expit(-40.0)
+    scale = p1 if kind == "log_softmax" else p0 * p1
+    x = torch.tensor([40.0, 0.0], dtype=torch.float64, device=device, requires_grad=True)
+    assert_matches(_gradient_of_first_output(kind, x), scale * np.array([1.0, -1.0]), torch.float64, kind="gradient",
+                   what=f"{kind} derivative at (40, 0)")
