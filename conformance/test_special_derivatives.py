@@ -30,8 +30,8 @@ Known deviations checked here by strict-xfail examples:
   digits next to it; those rows keep :data:`~torchconform.gradcheck.MARGIN`
   away from 0;
 * ``special-derivatives-cancel-in-the-tails``: higher derivatives of
-  ``special.erfcx`` for large ``x`` and ``special.log_ndtr`` for very
-  negative ``x`` lose their digits (the rows stay where a difference
+  ``special.erfcx``, ``special.i0e`` and ``special.i1e`` for large ``x`` and
+  ``special.log_ndtr`` for very negative ``x`` lose their digits (the rows stay where a difference
   quotient can judge them);
 * ``expm1-derivative-from-saturated-output``: ``expm1``'s derivative,
   computed as ``expm1(x) + 1``, loses its relative precision for ``x << 0``;
@@ -402,6 +402,8 @@ TAILS = {
     "erfcx-third-at-1000": (torch.special.erfcx, lambda z: mp.exp(z * z) * mp.erfc(z), 1000.0, 3),
     "log_ndtr-third-at-minus-40": (torch.special.log_ndtr, lambda z: mp.log(mp.ncdf(z)), -40.0, 3),
     "log_ndtr-third-at-minus-100": (torch.special.log_ndtr, lambda z: mp.log(mp.ncdf(z)), -100.0, 3),
+    "i0e-third-at-10000": (torch.special.i0e, lambda z: mp.besseli(0, z) * mp.exp(-z), 1e4, 3),
+    "i1e-third-at-10000": (torch.special.i1e, lambda z: mp.besseli(1, z) * mp.exp(-z), 1e4, 3),
 }
 
 
