@@ -14,7 +14,7 @@ import torch.func as tf
 from hypothesis import assume, given, strategies as st
 
 from torchconform import oracle, record
-from torchconform.derivative_orders import ORDERS, check_second_order, check_third_order, check_vmap
+from torchconform.derivative_orders import ORDERS, budgeted, check_second_order, check_third_order, check_vmap
 from torchconform.gradcheck import (
     FORWARD_AD_LAYOUTS, GRAD_DTYPES, MAX_SIDE, check_derivatives, cotangents, differentiable_rows, op_grad_cases, same_on_cpu,
     smooth_tensors, tangents,
@@ -219,6 +219,7 @@ HIGHER_ORDER_DEVIATIONS = {
 @pytest.mark.parametrize("order", [pytest.param(o, marks=pytest.mark.derivatives(ORDERS[o]), id=o)
                                    for o in ("second", "third", "vmap")])
 @pytest.mark.parametrize("op", differentiable_rows(TABLE), ids=lambda op: op.name)
+@budgeted
 @given(data=st.data())
 def test_op_higher_orders_match_finite_differences(op, order, device, data):
     """Every differentiable op-table row in float64: ``H v`` (reverse over

@@ -53,7 +53,7 @@ import scipy.special as sc
 import torch
 from hypothesis import given, strategies as st
 
-from torchconform.derivative_orders import Differentiable, check, params
+from torchconform.derivative_orders import Differentiable, budgeted, check, params
 from torchconform.gradcheck import Domain
 from torchconform.oracle import assert_matches
 from torchconform.references import finite_diff
@@ -250,6 +250,7 @@ ROWS = _special_rows() + _torch_rows()
 
 
 @pytest.mark.parametrize(("op", "order"), params(ROWS))
+@budgeted
 @given(data=st.data())
 def test_special_derivatives_match_finite_differences(op, order, device, data):
     check(op, order, device, data)

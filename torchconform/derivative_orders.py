@@ -32,6 +32,7 @@ next to the rows (``deviations.toml``), never a silent gap.
 A test module holds its rows and one test::
 
     @pytest.mark.parametrize(("op", "order"), params(ROWS))
+    @budgeted
     @given(data=st.data())
     def test_x_derivatives_match_finite_differences(op, order, device, data):
         check(op, order, device, data)
@@ -46,7 +47,7 @@ import numpy as np
 import pytest
 import torch
 import torch.autograd.forward_ad as fwAD
-from hypothesis import assume, strategies as st
+from hypothesis import assume, settings, strategies as st
 
 from torchconform import dtypes, oracle
 from torchconform.gradcheck import (
@@ -57,13 +58,27 @@ from torchconform.references import finite_diff
 from torchconform.strategies import Drawn
 from torchconform.tolerances import tolerance
 
-__all__ = ["ORDERS", "Differentiable", "cases", "check", "check_dual_numbers", "check_second_order", "check_third_order",
+__all__ = ["ORDERS", "Differentiable", "budgeted", "cases", "check", "check_dual_numbers", "check_second_order", "check_third_order",
            "check_vmap", "params"]
 
 #: The checks :func:`check` runs, each with the coverage order it counts as.
 ORDERS = {"reverse": "reverse", "forward": "forward", "second": "second", "third": "third", "vmap": "reverse"}
 
 _DTYPE = torch.float64
+
+#: A derivative-order case draws this share of the profile's examples.
+_SHARE = 4
+
+
+def budgeted(test):
+    """Hypothesis ``settings`` for a derivative-order test: a quarter of the
+    active profile's ``max_examples`` (at least 5; other settings as the
+    profile's). One example differentiates up to three times and evaluates
+    the NumPy twin some twenty times per input element, and every row runs
+    five orders, so each (row, order) case draws fewer examples than a
+    forward check to keep the default run within its time budget; the
+    ``thorough`` profile still scales them up."""
+    return settings(max_examples=max(5, settings.default.max_examples // _SHARE))(test)
 
 
 def _real_torch(y: torch.Tensor) -> torch.Tensor:
