@@ -36,7 +36,7 @@ import torch
 from hypothesis import given, strategies as st
 
 from torchconform import oracle
-from torchconform.derivative_orders import ORDERS, Differentiable, check, params
+from torchconform.derivative_orders import ORDERS, Differentiable, budgeted, check, params
 from torchconform.references import finite_diff
 
 pytestmark = [pytest.mark.area("fft"), pytest.mark.capability("grad")]
@@ -123,6 +123,7 @@ ROWS = [
 
 
 @pytest.mark.parametrize(("op", "order"), params(ROWS))
+@budgeted
 @given(data=st.data())
 def test_fft_derivatives_match_finite_differences(op, order, device, data):
     check(op, order, device, data)

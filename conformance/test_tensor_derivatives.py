@@ -52,7 +52,7 @@ import torch
 from hypothesis import Phase, given, settings, strategies as st
 
 from torchconform import oracle
-from torchconform.derivative_orders import ORDERS, Differentiable, check, params
+from torchconform.derivative_orders import ORDERS, Differentiable, budgeted, check, params
 from torchconform.gradcheck import Domain
 from torchconform.references import finite_diff
 
@@ -453,6 +453,7 @@ ROWS = JOINING + SPLITTING + REARRANGING + INDEXING + SCANS_AND_REDUCTIONS + ORD
 
 
 @pytest.mark.parametrize(("op", "order"), params(ROWS))
+@budgeted
 @given(data=st.data())
 def test_shape_derivatives_match_finite_differences(op, order, device, data):
     check(op, order, device, data)
