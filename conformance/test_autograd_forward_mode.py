@@ -17,7 +17,7 @@ import torch
 from hypothesis import strategies as st, given
 
 from torchconform import record
-from torchconform.derivative_orders import check_dual_numbers
+from torchconform.derivative_orders import budgeted, check_dual_numbers
 from torchconform.gradcheck import (
     FORWARD_AD_LAYOUTS, GRAD_DTYPES, check_forward_mode, cotangents, differentiable_rows, op_grad_cases, tangents,
 )
@@ -40,6 +40,7 @@ def test_op_forward_mode_matches_numpy(op, device, data):
 
 @pytest.mark.derivatives("forward")
 @pytest.mark.parametrize("op", differentiable_rows(TABLE), ids=lambda op: op.name)
+@budgeted
 @given(data=st.data())
 def test_op_dual_numbers_match_numpy(op, device, data):
     """``torch.autograd.forward_ad``: the tangent of a row's result at dual

@@ -14,7 +14,7 @@ import torch.func as tf
 from hypothesis import assume, given, strategies as st
 
 from torchconform import oracle, record
-from torchconform.derivative_orders import ORDERS, check_second_order, check_third_order, check_vmap
+from torchconform.derivative_orders import ORDERS, budgeted, check_second_order, check_third_order, check_vmap
 from torchconform.gradcheck import (
     FORWARD_AD_LAYOUTS, GRAD_DTYPES, MAX_SIDE, check_derivatives, cotangents, differentiable_rows, op_grad_cases, same_on_cpu,
     smooth_tensors, tangents,
@@ -211,13 +211,15 @@ def test_forward_ad_accepts_an_expanded_primal(device):
 #: Rows whose higher derivatives torch gets wrong on part of the domain: the
 #: known deviation and a predicate on the float64 inputs marking that part.
 HIGHER_ORDER_DEVIATIONS = {
-    "pow": ("pow-mixed-derivative-at-zero-exponent", lambda x, y: bool(np.any(y == 0))),
+    # Exponent 0 masks the first derivative, exponent 1 the second (so the third is wrong).
+    "pow": ("pow-mixed-derivative-at-zero-exponent", lambda x, y: bool(np.any((y == 0) | (y == 1)))),
 }
 
 
 @pytest.mark.parametrize("order", [pytest.param(o, marks=pytest.mark.derivatives(ORDERS[o]), id=o)
                                    for o in ("second", "third", "vmap")])
 @pytest.mark.parametrize("op", differentiable_rows(TABLE), ids=lambda op: op.name)
+@budgeted
 @given(data=st.data())
 def test_op_higher_orders_match_finite_differences(op, order, device, data):
     """Every differentiable op-table row in float64: ``H v`` (reverse over
