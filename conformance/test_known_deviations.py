@@ -401,3 +401,12 @@ def test_fractional_max_pool3d_last_window_may_end_at_the_input_end(device):
     plane = np.arange(27.0).reshape(3, 3, 3)
     expected = np.array([[[plane[t:t + 2, h:h + 2, w:w + 2].max() for w in (0, 1)] for h in (0, 1)] for t in (0, 1)])
     assert_matches(got, expected[None, None], torch.float64, what="fractional_max_pool3d(3x3x3, 2, output_size=2)")
+
+
+def test_pow_mixed_second_derivative_at_zero_exponent(device):
+    """d2/dx dy of x**y is x**(y-1) * (1 + y log x): 1 at (1, 0)."""
+    x = torch.tensor(1.0, dtype=torch.float64, device=device, requires_grad=True)
+    y = torch.tensor(0.0, dtype=torch.float64, device=device, requires_grad=True)
+    (dx,) = torch.autograd.grad(torch.pow(x, y), x, create_graph=True)
+    (dxy,) = torch.autograd.grad(dx, y)
+    assert_matches(dxy, np.array(1.0), torch.float64, kind="gradient", what="d2/dx dy of x**y at (1, 0)")

@@ -15,7 +15,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conformance import test_module_api, test_nn_init, test_nn_layers, test_nn_losses, test_optim
+from conformance import test_module_api, test_nn_init, test_nn_layers, test_nn_losses, test_nn_recurrent, test_optim
+from tests.can_fail import failure_of
 from torchconform import nncheck
 from torchconform.networks import ZOO, OptimSpec, checks
 from torchconform.references import nn_expected as expected
@@ -234,3 +235,15 @@ def test_a_wrong_gradient_fails_the_engine():
     case = nncheck.Case("Tanh", Doubled.apply, expected.tanh)
     with pytest.raises(AssertionError, match="Tanh: d/dx"):
         case.check([np.linspace(-1, 1, 6)], torch.float64, "cpu", 0)
+
+
+def test_packing_that_ignores_the_lengths_fails_the_packed_sequence_check(monkeypatch):
+    """A pack_padded_sequence that runs every sequence over the whole padded
+    length (as if all lengths were T): the real property fails on outputs
+    and states of the shorter sequences."""
+    pack = test_nn_recurrent.pack_padded_sequence
+    monkeypatch.setattr(test_nn_recurrent, "pack_padded_sequence",
+                        lambda x, lengths, **kw: pack(x, torch.full_like(lengths, x.shape[0]), **kw))
+    found = failure_of(test_nn_recurrent.test_packed_sequences_run_each_sequence_over_its_own_length,
+                       name="gru", dtype=torch.float64, device="cpu")
+    assert "GRU" in found and "packed lengths" in found, found

@@ -88,3 +88,16 @@ def test_oracle_applies_the_policy_at_its_edge():
         assert_matches(one + 8 * EPS32 * 2, np.ones(1), torch.float32)
     with pytest.raises(AssertionError, match="int64, forward, exact"):
         assert_matches(torch.tensor([3]), np.array([4]), torch.int64)
+
+
+def test_terms_beyond_the_range_are_not_compared_but_terms_inside_are():
+    """max + max - max: NaN or inf from torch is not judged when the sum of
+    |terms| overflows float32; the same NaN with terms in range fails."""
+    huge = float(np.finfo(np.float32).max)
+    got = torch.tensor([float("nan"), float("inf"), 2.0])
+    assert_matches(got, np.array([huge, huge, 2.0]), torch.float32, op="sum", scale=np.array([3 * huge, 3 * huge, 2.0]))
+    with pytest.raises(AssertionError, match="NaN where the reference has none"):
+        assert_matches(got, np.array([1.0, huge, 2.0]), torch.float32, op="sum", scale=np.array([1.0, 3 * huge, 2.0]))
+    with pytest.raises(AssertionError, match="an error beyond"):
+        assert_matches(torch.tensor([1.0, 3.0]), np.array([huge, 2.0]), torch.float32, op="sum",
+                       scale=np.array([3 * huge, 2.0]))

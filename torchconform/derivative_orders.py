@@ -8,7 +8,8 @@ twin (:func:`torchconform.references.finite_diff.directional_gradient`):
 
 * ``reverse``: ``autograd.grad`` with a drawn cotangent ``g`` (the VJP
   ``J^T g``, also through ``backward``);
-* ``forward``: ``torch.func.jvp`` along drawn tangents ``v`` (``J v``);
+* ``forward``: ``torch.func.jvp`` along drawn tangents ``v`` (``J v``),
+  and the same through ``torch.autograd.forward_ad`` dual numbers;
 * ``second``: the Hessian-vector product ``H v`` of ``<g, f>``, both
   reverse-over-reverse (``autograd.grad`` with ``create_graph=True``, twice)
   and forward-over-reverse (``torch.func.jvp`` of ``torch.func.vjp``);
@@ -31,6 +32,7 @@ next to the rows (``deviations.toml``), never a silent gap.
 A test module holds its rows and one test::
 
     @pytest.mark.parametrize(("op", "order"), params(ROWS))
+    @budgeted
     @given(data=st.data())
     def test_x_derivatives_match_finite_differences(op, order, device, data):
         check(op, order, device, data)
@@ -44,9 +46,10 @@ from typing import Callable
 import numpy as np
 import pytest
 import torch
-from hypothesis import assume, strategies as st
+import torch.autograd.forward_ad as fwAD
+from hypothesis import assume, settings, strategies as st
 
-from torchconform import oracle
+from torchconform import dtypes, oracle
 from torchconform.gradcheck import (
     FORWARD_AD_LAYOUTS, FINITE_DIFFERENCES, Domain, GradCase, check_first_order, check_forward_mode, same_on_cpu,
     smooth_tensors,
@@ -55,12 +58,27 @@ from torchconform.references import finite_diff
 from torchconform.strategies import Drawn
 from torchconform.tolerances import tolerance
 
-__all__ = ["ORDERS", "Differentiable", "cases", "check", "params"]
+__all__ = ["ORDERS", "Differentiable", "budgeted", "cases", "check", "check_dual_numbers", "check_second_order", "check_third_order",
+           "check_vmap", "params"]
 
 #: The checks :func:`check` runs, each with the coverage order it counts as.
 ORDERS = {"reverse": "reverse", "forward": "forward", "second": "second", "third": "third", "vmap": "reverse"}
 
 _DTYPE = torch.float64
+
+#: A derivative-order case draws this share of the profile's examples.
+_SHARE = 4
+
+
+def budgeted(test):
+    """Hypothesis ``settings`` for a derivative-order test: a quarter of the
+    active profile's ``max_examples`` (at least 5; other settings as the
+    profile's). One example differentiates up to three times and evaluates
+    the NumPy twin some twenty times per input element, and every row runs
+    five orders, so each (row, order) case draws fewer examples than a
+    forward check to keep the default run within its time budget; the
+    ``thorough`` profile still scales them up."""
+    return settings(max_examples=max(5, settings.default.max_examples // _SHARE))(test)
 
 
 def _real_torch(y: torch.Tensor) -> torch.Tensor:
@@ -156,6 +174,7 @@ def check(row: Differentiable, order: str, device: str, data: st.DataObject) -> 
         check_first_order(case, g)
     elif order == "forward":
         check_forward_mode(case, v, g)
+        check_dual_numbers(case, v)
     elif order == "second":
         check_second_order(case, g, v)
     elif order == "third":
@@ -197,11 +216,13 @@ def _compare(case: GradCase, got: list[torch.Tensor], want: list[np.ndarray], er
     # with the largest entry of the derivative, not with each element; and
     # it is never below the difference's own error estimate (ten times it).
     # A case whose reference is that uncertain (over 0.1% of the
-    # derivative) is outside what a difference quotient can judge: the
-    # strategy draws another (too many rejections fail Hypothesis' health check).
+    # derivative, or of 1 for a derivative below 1, such as the vanishing
+    # third derivative of a linear op) is outside what a difference quotient
+    # can judge: the strategy draws another (too many rejections fail
+    # Hypothesis' health check).
     tol = tolerance(case.dtype, kind="finite_difference")
     size = max((float(np.max(np.abs(w))) for w in want if w.size), default=0.0)
-    assume(10 * error <= 1e-3 * size + tol.atol)
+    assume(10 * error <= 1e-3 * max(size, 1.0))
     scale = max(size, 10 * error / tol.rtol)
     for name, tensor, expected in zip(case.names, got, want):
         oracle.assert_matches(tensor, expected, case.dtype, kind="finite_difference",
@@ -260,14 +281,41 @@ def check_vmap(case: GradCase, g: Drawn, v: list[Drawn]) -> None:
     device = case.inputs[0].tensor.device
     stacked = [torch.tensor(b, dtype=case.dtype, device=device) for b in batch]
 
-    def value_and_vjp(*primals):
-        value, pullback = torch.func.vjp(case.torch_fn, *primals)
-        return value, pullback(g.tensor)
+    def value_and_vjp_at(cotangent):
+        def value_and_vjp(*primals):
+            value, pullback = torch.func.vjp(case.torch_fn, *primals)
+            return value, pullback(cotangent)
+        return value_and_vjp
 
+    value_and_vjp = value_and_vjp_at(g.tensor)
     values, grads = torch.func.vmap(value_and_vjp)(*stacked)
+    same_on_cpu(lambda *t: [torch.func.vmap(value_and_vjp_at(g.tensor.cpu()))(*t)[0]], stacked, [values],
+                f"vmap of {case.name}")
     for k in range(2):
         sample = [b[k] for b in batch]
         oracle.assert_matches(values[k], case.numpy_fn(*sample), case.dtype, kind="finite_difference",
                               what=f"vmap sample {k}: value of {case.text}")
         want, error = _reference(case, g.array, [], 0, sample)
         _compare(case, [t[k] for t in grads], want, error, f"vmap sample {k}: J^T g")
+
+
+def check_dual_numbers(case: GradCase, v: list[Drawn]) -> None:
+    """Forward mode through ``torch.autograd.forward_ad`` dual numbers: the
+    tangent of ``f`` at duals ``(x, v)`` equals NumPy's directional central
+    difference along ``v`` (in ``f``'s output shape and the case's dtype);
+    off CPU also CPU's."""
+    def tangent_at(*tensors):
+        with fwAD.dual_level():
+            duals = [fwAD.make_dual(t, d.tensor.to(t.device)) for t, d in zip(tensors, v)]
+            out = fwAD.unpack_dual(case.torch_fn(*duals))
+            # An output that does not depend on the inputs carries no tangent.
+            return [out.tangent if out.tangent is not None else torch.zeros_like(out.primal)]
+
+    (tangent,) = tangent_at(*case.tensors())
+    want = finite_diff.jvp(case.numpy_fn, case.arrays(), [t.array.astype(np.float64) for t in v])
+    # Where the value itself is not finite (the mean of no elements) there is no derivative to compare.
+    defined = np.isfinite(case.output()).reshape(tuple(tangent.shape))
+    got = dtypes.tensor_to_numpy(tangent)
+    oracle.assert_matches(got[defined], want.reshape(tuple(tangent.shape))[defined], case.dtype,
+                          kind="finite_difference", what=f"forward_ad dual numbers: tangent of {case.text or case.name}")
+    same_on_cpu(tangent_at, case.tensors(), [tangent], f"forward_ad tangent of {case.name}")

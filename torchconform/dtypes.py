@@ -99,7 +99,11 @@ def reference_dtype(dtype: torch.dtype) -> type:
 
 
 def tensor_to_numpy(t: torch.Tensor) -> np.ndarray:
-    """A NumPy copy of ``t`` (any device, any layout, bfloat16 widened)."""
+    """A NumPy copy of ``t`` (any device, any layout, bfloat16 widened;
+    a ZeroTensor, which forward-mode AD returns for a tangent known to be
+    zero and which refuses ``.numpy()``, as the zeros it stands for)."""
+    if t._is_zerotensor():
+        return np.zeros(tuple(t.shape), dtype=_TO_NUMPY[torch.float32 if t.dtype == torch.bfloat16 else t.dtype])
     t = t.detach().resolve_conj().resolve_neg().cpu()
     if t.dtype == torch.bfloat16:
         t = t.to(torch.float32)

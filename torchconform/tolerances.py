@@ -37,6 +37,13 @@ design is a named known deviation.
 Gradients are exempt: a backward formula's zero sign follows the formula
 (``g * -0.5 * x**-1.5`` is ``-0`` for a zero cotangent), which neither IEEE
 nor the closed-form NumPy VJP fixes.
+Terms beyond the range: where the size of a several-term op's terms (its
+``scale``, e.g. the sum of ``|x|``) is finite but exceeds the dtype's
+largest finite value, a partial result may overflow in one evaluation order and not in
+another (``max + max - max`` is ``inf`` or ``max``; ``inf - inf`` is NaN),
+and neither IEEE 754 nor torch fixes the order of a reduction; such
+elements are not compared (the report notes how many). Elements whose terms
+stay in range are judged as above, infinities and NaN included.
 The result dtype is always checked, against the dtype the caller expects
 (the op's rule, or the test's own choice), never against the result itself.
 

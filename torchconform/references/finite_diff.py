@@ -176,10 +176,14 @@ def directional_gradient(f: Callable, arrays: Sequence[np.ndarray], g: np.ndarra
         return float(np.sum(g * np.asarray(f(*a), dtype=np.float64)))
 
     if order == 0:
-        scalar = weighted
-    elif norm == 0:
+        return gradient(weighted, arrays, h)
+    if norm == 0:
         return [np.zeros(a.shape) for a in arrays]
-    else:
-        def scalar(*a):
-            return float(along(weighted, a, tangents, order, h / norm))
-    return gradient(scalar, arrays, h)
+    # Along the unit direction v / max|v|, scaled back by max|v| ** order:
+    # a tiny tangent would otherwise ask for a step beyond the float range.
+    unit = [t / norm for t in tangents]
+
+    def scalar(*a):
+        return float(along(weighted, a, unit, order, h))
+
+    return [norm ** order * d for d in gradient(scalar, arrays, h)]

@@ -580,3 +580,40 @@ def recurrent_network(kind, x, params: dict, g, *, layers, bidirectional, batch_
     biggest = max(np.abs(v).sum(axis=-1).max() for v in params.values()) + np.abs(x).max()
     return Expected(np.concatenate([p.reshape(-1) for p in parts]), vjps(False),
                     np.full(int(sum(p.size for p in parts)), steps * layers * (1 + biggest)), vjps(True))
+
+
+def packed_recurrent_network(kind, x, lengths, params: dict, g, *, layers, bidirectional,
+                             nonlinearity="tanh") -> Expected:
+    """``nn.RNN``/``LSTM``/``GRU`` run on a ``PackedSequence`` of the
+    sequence-first ``x`` (T, N, I) with the valid ``lengths`` (N ints in 1..T),
+    unpacked by ``pad_packed_sequence(total_length=T)``: each sequence is run
+    alone over its own length (the backward direction starting at its last
+    valid step), its outputs beyond that length are 0, and ``h_n``/``c_n``
+    are its states after its own last step (``torch.nn.utils.rnn`` docs).
+    The checked output and VJPs are laid out as :func:`recurrent_network`'s
+    (``batch_first`` False)."""
+    t_len, n = x.shape[:2]
+    runs = [rec_ref.network(kind, x[:length, b:b + 1], params, layers, bidirectional, nonlinearity)
+            for b, length in enumerate(lengths)]
+    out = np.zeros((t_len, n, runs[0][0].shape[-1]))
+    for b, (o, *_) in enumerate(runs):
+        out[:lengths[b], b] = o[:, 0]
+    h_n = np.concatenate([r[1] for r in runs], axis=1)
+    parts = [out, h_n] + ([np.concatenate([r[2] for r in runs], axis=1)] if kind == "lstm" else [])
+    pieces = np.split(g, np.cumsum([p.size for p in parts])[:-1])
+    d_out, d_h = pieces[0].reshape(out.shape), pieces[1].reshape(h_n.shape)
+    d_c = pieces[2].reshape(h_n.shape) if kind == "lstm" else None
+
+    def vjps(terms):
+        dx, grads = np.zeros(x.shape), {k: np.zeros(v.shape) for k, v in params.items()}
+        for b, (length, (*_, back)) in enumerate(zip(lengths, runs)):
+            dx_b, grads_b = back(d_out[:length, b:b + 1], d_h[:, b:b + 1],
+                                 None if d_c is None else d_c[:, b:b + 1], terms)
+            dx[:length, b] = dx_b[:, 0]
+            for k in grads:
+                grads[k] += grads_b[k]
+        return (dx, *(grads[k] for k in params))
+    biggest = max(np.abs(v).sum(axis=-1).max() for v in params.values()) + np.abs(x).max()
+    size = int(sum(p.size for p in parts))
+    return Expected(np.concatenate([p.reshape(-1) for p in parts]), vjps(False),
+                    np.full(size, t_len * layers * (1 + biggest)), vjps(True))
