@@ -93,14 +93,12 @@ FORWARD_AD_MISSING = "nn-forward-ad-not-implemented"
 VMAP_MISSING = "nn-vmap-not-supported"
 DERIVATIVE_MISSING = "native-channel-shuffle-no-derivative"
 SECOND_MISSING = "embedding-bag-per-sample-weights-no-second-derivative"
-ZERO_TENSOR = "autograd-grad-returns-zero-tensor"
 
 ROWS: list[Differentiable] = []
 #: Per known deviation, the (row, order) pairs torch lacks: checked by its
 #: strict-xfail test below, left out of the row's orders.
 LACKING: dict[str, list[tuple[Differentiable, str]]] = {FORWARD_AD_MISSING: [], VMAP_MISSING: [],
-                                                          DERIVATIVE_MISSING: [], SECOND_MISSING: [],
-                                                          ZERO_TENSOR: []}
+                                                          DERIVATIVE_MISSING: [], SECOND_MISSING: []}
 
 
 def row(*args, lacks: dict[str, tuple[str, ...]] | None = None, **kwargs) -> None:
@@ -509,7 +507,7 @@ SMALL = (Domain((-0.4, 0.4)),)
 
 quadratic(nn("mse_loss"), lambda x, t: F.mse_loss(x, t), lambda x, t: np.mean((x - t) ** 2), ((2, 3), (2, 3)))
 quadratic(nn("l1_loss"), lambda x, t: F.l1_loss(x, t + const(_SIGNED, t)),
-    _loss(lambda x, t: L.l1(x, t + _SIGNED)), ((2, 3), (2, 3)), SMALL, lacks={ZERO_TENSOR: ("second",)})
+    _loss(lambda x, t: L.l1(x, t + _SIGNED)), ((2, 3), (2, 3)), SMALL)
 quadratic(nn("smooth_l1_loss"), lambda x, t: F.smooth_l1_loss(x, t + const(_MIXED, t), beta=1.0, reduction="sum"),
     _loss(lambda x, t: L.smooth_l1(x, t + _MIXED, 1.0), "sum"), ((2, 3), (2, 3)), SMALL)
 quadratic(nn("huber_loss"), lambda x, t: F.huber_loss(x, t + const(_MIXED, t), delta=1.0),
@@ -728,13 +726,6 @@ def test_nn_derivative_torch_lacks(op, order, device, data):
 @EXAMPLE
 @given(data=st.data())
 def test_nn_second_order_torch_lacks(op, order, device, data):
-    check(op, order, device, data)
-
-
-@pytest.mark.parametrize(("op", "order"), _lacking(ZERO_TENSOR))
-@EXAMPLE
-@given(data=st.data())
-def test_nn_derivative_is_an_ordinary_tensor(op, order, device, data):
     check(op, order, device, data)
 
 
