@@ -67,11 +67,11 @@ ORDERS = {"reverse": "reverse", "forward": "forward", "second": "second", "third
 _DTYPE = torch.float64
 
 #: A derivative-order case draws this share of the profile's examples.
-_SHARE = 4
+_SHARE = 8
 
 
 def budgeted(test):
-    """Hypothesis ``settings`` for a derivative-order test: a quarter of the
+    """Hypothesis ``settings`` for a derivative-order test: an eighth of the
     active profile's ``max_examples`` (at least 5; other settings as the
     profile's). One example differentiates up to three times and evaluates
     the NumPy twin some twenty times per input element, and every row runs
