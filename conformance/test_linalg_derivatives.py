@@ -39,7 +39,7 @@ import scipy.linalg
 import torch
 from hypothesis import given, strategies as st
 
-from torchconform.derivative_orders import ORDERS, Differentiable, check, params
+from torchconform.derivative_orders import ORDERS, Differentiable, budgeted, check, params
 from torchconform.gradcheck import Domain
 from torchconform.oracle import assert_matches
 from torchconform.references import finite_diff
@@ -560,6 +560,7 @@ ROWS = LINALG + TORCH
 
 
 @pytest.mark.parametrize(("op", "order"), params(ROWS))
+@budgeted
 @given(data=st.data())
 def test_linalg_derivatives_match_finite_differences(op, order, device, data):
     check(op, order, device, data)

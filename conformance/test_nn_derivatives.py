@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from hypothesis import Phase, given, settings, strategies as st
 
 from torchconform import oracle
-from torchconform.derivative_orders import ORDERS, Differentiable, check, params
+from torchconform.derivative_orders import ORDERS, Differentiable, budgeted, check, params
 from torchconform.gradcheck import Domain
 from torchconform.references import (activations as act, attention as att_ref, conv as conv_ref,
                                      distance as dist_ref, embedding as emb_ref, functional_breadth as breadth,
@@ -690,6 +690,7 @@ row(nn("multi_head_attention_forward"), _mha_torch,
 
 
 @pytest.mark.parametrize(("op", "order"), params(ROWS))
+@budgeted
 @given(data=st.data())
 def test_nn_derivatives_match_finite_differences(op, order, device, data):
     check(op, order, device, data)
