@@ -92,7 +92,7 @@ def ladder(shape, step: float = 0.3) -> np.ndarray:
 FORWARD_AD_MISSING = "nn-forward-ad-not-implemented"
 VMAP_MISSING = "nn-vmap-not-supported"
 DERIVATIVE_MISSING = "native-channel-shuffle-no-derivative"
-SECOND_MISSING = "embedding-bag-per-sample-weights-no-second-derivative"
+SECOND_MISSING = "nn-second-derivative-not-implemented"
 
 ROWS: list[Differentiable] = []
 #: Per known deviation, the (row, order) pairs torch lacks: checked by its
@@ -115,13 +115,9 @@ def row(*args, lacks: dict[str, tuple[str, ...]] | None = None, **kwargs) -> Non
 
 def quadratic(*args, **kwargs) -> None:
     """A row of a function of degree at most 2 in all its inputs together
-    (piecewise, between kinks): its third derivative is identically zero,
-    which the engine's nested difference cannot judge (its own rounding
-    error, about 1e-7 of the weighted sum, exceeds a tenth of the
-    finite-difference floor 1e-6, so every case is rejected): third order
-    left out, the lower orders in."""
-    kwargs.setdefault("orders", WITHOUT_THIRD)
-    row(*args, **kwargs)
+    (piecewise, between kinks): its third derivative is checked against
+    its closed form, zero (:attr:`Differentiable.quadratic`)."""
+    row(*args, quadratic=True, **kwargs)
 
 
 # --------------------------------------------------------------------------- linear layers and convolutions
@@ -444,7 +440,7 @@ quadratic(nn("pixel_unshuffle"), lambda x: F.pixel_unshuffle(x, 2),
 quadratic(nn("channel_shuffle"), lambda x: F.channel_shuffle(x, 2), lambda x: breadth.channel_shuffle(x, 2),
     ((1, 4, 2),))
 quadratic(nn("native_channel_shuffle"), lambda x: F.native_channel_shuffle(x, 2),
-          lambda x: breadth.channel_shuffle(x, 2), ((1, 4, 2),), lacks={DERIVATIVE_MISSING: WITHOUT_THIRD})
+          lambda x: breadth.channel_shuffle(x, 2), ((1, 4, 2),), lacks={DERIVATIVE_MISSING: tuple(ORDERS)})
 quadratic(nn("unfold"), lambda x: F.unfold(x, 2, dilation=1, padding=1, stride=2),
     lambda x: gather.gather(x, gather.unfold_map(x.shape, (2, 2), padding=(1, 1), stride=(2, 2))), ((1, 1, 3, 3),))
 _FOLD_MAP = gather.unfold_map((1, 1, 3, 3), (2, 2))
@@ -461,7 +457,7 @@ quadratic(nn("embedding_bag"),
     lambda w, psw: F.embedding_bag(index(_BAG_INDICES, w), w, index(_BAG_OFFSETS, w), mode="sum",
                                    per_sample_weights=psw),
     lambda w, psw: emb_ref.embedding_bag(w, _BAGS, "sum", psw, None, None)[0], ((4, 2), (5,)),
-    variant="sum,per_sample_weights", lacks={FORWARD_AD_MISSING: ("forward",), SECOND_MISSING: ("second",)})
+    variant="sum,per_sample_weights", lacks={FORWARD_AD_MISSING: ("forward",), SECOND_MISSING: ("second", "third")})
 quadratic(nn("embedding_bag"),
     lambda w: F.embedding_bag(index(_BAG_INDICES, w), w, index(_BAG_OFFSETS, w), mode="mean"),
     lambda w: emb_ref.embedding_bag(w, _BAGS, "mean", None, None, None)[0], ((4, 2),), variant="mean",
@@ -596,7 +592,7 @@ for p in (1, 2):
         lambda x, p=p: F.multi_margin_loss(x, index(_MM_TARGETS, x), p, 0.8, const(_MM_WEIGHT, x)),
         _loss(lambda x, p=p: L.multi_margin(x, _MM_TARGETS, p, 0.8, _MM_WEIGHT)), ((2, 3),),
         valid=lambda x: _margins_clear(x, _MM_TARGETS, 0.8), variant=f"p={p},margin,weight",
-        lacks={FORWARD_AD_MISSING: ("forward", "second")})
+        lacks={FORWARD_AD_MISSING: ("forward",), SECOND_MISSING: ("second", "third")})
 _ML_TARGETS = np.array([[3, 0, -1, 1], [1, 2, 3, -1]])
 
 
@@ -613,7 +609,7 @@ def _multilabel_clear(x):
 
 quadratic(nn("multilabel_margin_loss"), lambda x: F.multilabel_margin_loss(x, index(_ML_TARGETS, x)),
     _loss(lambda x: L.multilabel_margin(x, _ML_TARGETS)), ((2, 4),), valid=_multilabel_clear,
-    lacks={FORWARD_AD_MISSING: ("forward", "second")})
+    lacks={FORWARD_AD_MISSING: ("forward",), SECOND_MISSING: ("second", "third")})
 row(nn("multilabel_soft_margin_loss"), lambda x, y: F.multilabel_soft_margin_loss(x, y, const(_MM_WEIGHT, x)),
     _loss(lambda x, y: L.multilabel_soft_margin(x, y, _MM_WEIGHT)), ((2, 3), (2, 3)))
 

@@ -13,6 +13,7 @@ from hypothesis.extra import numpy as hnp
 
 import conformance.test_autograd_forward_mode as forward_mode
 import conformance.test_autograd_higher_order as higher_order
+import conformance.test_nn_derivatives as nn_derivatives
 from tests.can_fail import failure_of, without_shrinking
 from torchconform.derivative_orders import Differentiable
 from torchconform.ops import TABLE
@@ -110,3 +111,24 @@ def test_dual_numbers_report_a_wrong_forward_derivative(monkeypatch):
                                                 lambda x, v: 1.01 * _REAL_COS(x) * v))
     found = failure_of(without_shrinking(forward_mode.test_op_dual_numbers_match_numpy), op=TABLE["sin"], device="cpu")
     assert re.search(r"forward_ad dual numbers: tangent of torch.sin\(x\)", found), found
+
+
+def test_a_quadratic_row_reports_a_third_derivative_that_does_not_vanish(monkeypatch):
+    """mse_loss with a cubic term centred on the evaluation point (as a
+    wrong double-backward formula gives): its value and first two
+    derivatives are right, its third is not zero. The real nn property
+    fails at third order against the closed form, zero."""
+    real = torch.nn.functional.mse_loss
+
+    def cubic_third(x, t, *args, **kwargs):
+        d = x - t
+        return real(x, t, *args, **kwargs) + 1e-3 * ((d - d.detach()) ** 3).sum()
+
+    monkeypatch.setattr(torch.nn.functional, "mse_loss", cubic_third)
+    row = next(r for r in nn_derivatives.ROWS if r.name == "torch.nn.functional.mse_loss")
+    found = failure_of(without_shrinking(nn_derivatives.test_nn_derivatives_match_finite_differences),
+                       op=row, order="third", device="cpu")
+    assert re.search(r"T\[v, v, \.\] by reverse mode three times \(zero: degree at most 2\): "
+                     r"d/dx\d of torch.nn.functional.mse_loss", found), found
+    for order in ("reverse", "second"):  # the defect is the third order's alone
+        nn_derivatives.test_nn_derivatives_match_finite_differences(op=row, order=order, device="cpu")
