@@ -112,3 +112,15 @@ since = "2.5"
     catalogue.write_text(catalogue.read_text().replace('since = "2.5"', 'since = "two"'))
     with pytest.raises(claims.CatalogueError, match="since must be a torch release"):
         claims.load(catalogue)
+
+
+def test_a_function_this_torch_removed_skips_its_derivative_rows(monkeypatch):
+    """torch 2.14 removed torch.cholesky: its rows skip with the reason
+    instead of failing with an AttributeError; a present function runs."""
+    import conformance.test_linalg_derivatives as linalg_derivatives
+
+    row = next(r for r in linalg_derivatives.ROWS if r.name == "torch.cholesky")
+    monkeypatch.delattr(torch, "cholesky")
+    with pytest.raises(pytest.skip.Exception, match=r"torch.cholesky is not in torch .* nothing to check"):
+        linalg_derivatives.test_linalg_derivatives_match_finite_differences(op=row, order="reverse", device="cpu")
+    compat.require_api("torch.linalg.cholesky")  # present: no skip
