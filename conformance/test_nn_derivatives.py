@@ -93,12 +93,14 @@ FORWARD_AD_MISSING = "nn-forward-ad-not-implemented"
 VMAP_MISSING = "nn-vmap-not-supported"
 DERIVATIVE_MISSING = "native-channel-shuffle-no-derivative"
 SECOND_MISSING = "nn-second-derivative-not-implemented"
+FUSED_ATTENTION = "cpu-fused-attention-no-higher-derivatives"
 
 ROWS: list[Differentiable] = []
 #: Per known deviation, the (row, order) pairs torch lacks: checked by its
 #: strict-xfail test below, left out of the row's orders.
 LACKING: dict[str, list[tuple[Differentiable, str]]] = {FORWARD_AD_MISSING: [], VMAP_MISSING: [],
-                                                          DERIVATIVE_MISSING: [], SECOND_MISSING: []}
+                                                          DERIVATIVE_MISSING: [], SECOND_MISSING: [],
+                                                          FUSED_ATTENTION: []}
 
 
 def row(*args, lacks: dict[str, tuple[str, ...]] | None = None, **kwargs) -> None:
@@ -651,8 +653,7 @@ _CTC_TARGETS, _CTC_IN, _CTC_OUT = np.array([[1, 2]]), np.array([4]), np.array([2
 row(nn("ctc_loss"),
     lambda x: F.ctc_loss(F.log_softmax(x, -1), index(_CTC_TARGETS, x), index(_CTC_IN, x), index(_CTC_OUT, x)),
     lambda x: breadth.ctc_loss(ref.log_softmax(x, -1), _CTC_TARGETS, _CTC_IN, _CTC_OUT), ((4, 1, 3),),
-    # third order fails too (not yet diagnosed: left out, see the report of this row)
-    orders=("reverse", "forward", "second", "vmap"), lacks={FORWARD_AD_MISSING: ("forward", "second")})
+    lacks={FORWARD_AD_MISSING: ("forward",), SECOND_MISSING: ("second", "third")})
 _LCE_TARGETS = np.array([1, 3, 0])
 row(nn("linear_cross_entropy"),
     lambda x, w, b: F.linear_cross_entropy(x, w, index(_LCE_TARGETS, x), linear_bias=b, label_smoothing=0.1),
@@ -669,6 +670,10 @@ row(nn("scaled_dot_product_attention"),
 row(nn("scaled_dot_product_attention"), lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
     lambda q, k, v: att_ref.attention(q, k, v, att_ref.bias(3, 3, None, True), 1 / np.sqrt(2))[0],
     ((1, 3, 2), (1, 3, 2), (1, 3, 1)), variant="is_causal")
+# (batch, heads, L, E): on CPU torch takes its fused kernel for these
+row(nn("scaled_dot_product_attention"), lambda q, k, v: F.scaled_dot_product_attention(q, k, v),
+    lambda q, k, v: att_ref.attention(q, k, v, 0.0, 1 / np.sqrt(2))[0], ((1, 2, 2, 2), (1, 2, 3, 2), (1, 2, 3, 2)),
+    variant="4-d,heads=2", lacks={FUSED_ATTENTION: ("forward", "second", "third")})
 
 
 def _mha_torch(x, in_w, in_b, out_w, out_b):
@@ -681,8 +686,7 @@ def _mha_torch(x, in_w, in_b, out_w, out_b):
 row(nn("multi_head_attention_forward"), _mha_torch,
     lambda x, in_w, in_b, out_w, out_b: att_ref.multihead_self_attention(x, in_w, in_b, out_w, out_b, 2)[0],
     ((1, 2, 2), (6, 2), (6,), (2, 2), (2,)), (Domain((-1.5, 1.5)),), variant="self-attention,heads=2",
-    # third order fails too (not yet diagnosed: left out, see the report of this row)
-    orders=("reverse", "forward", "second", "vmap"), lacks={FORWARD_AD_MISSING: ("forward", "second")})
+    lacks={FORWARD_AD_MISSING: ("forward",), FUSED_ATTENTION: ("second", "third")})
 
 
 @pytest.mark.parametrize(("op", "order"), params(ROWS))
@@ -723,6 +727,13 @@ def test_nn_derivative_torch_lacks(op, order, device, data):
 @EXAMPLE
 @given(data=st.data())
 def test_nn_second_order_torch_lacks(op, order, device, data):
+    check(op, order, device, data)
+
+
+@pytest.mark.parametrize(("op", "order"), _lacking(FUSED_ATTENTION))
+@EXAMPLE
+@given(data=st.data())
+def test_nn_fused_attention_torch_lacks(op, order, device, data):
     check(op, order, device, data)
 
 
