@@ -153,6 +153,8 @@ ZERO_SIGN_UNSPECIFIED = frozenset({
     "fmin", "clamp_min", "clamp_max", "clip", "aminmax_min", "aminmax_max", "kthvalue", "median", "median_dim",
     "nanmedian", "sort_values", "topk_values", "msort", "cummax_values", "cummin_values", "mode", "sgn", "outer",
     "kron", "ger", "tensordot_outer", "threshold",
+    # One representative of each run of equal values; 0.0 and -0.0 are equal.
+    "unique", "unique_dim", "unique_consecutive",
 })
 
 

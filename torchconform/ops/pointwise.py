@@ -232,6 +232,9 @@ NO_INTERMEDIATE_OVERFLOW = (-1e4, 1e4)
 
 _SMALL_INT = (-1000, 1000)
 _SUBNORMAL_Y = "(np.abs(y) < tiny) & (y != 0)"
+# A subnormal part of a complex dividend: the division's intermediate products of it underflow.
+_SUBNORMAL_PART_X = ("((np.abs(np.real(x)) < tiny) & (np.real(x) != 0))"
+                     " | ((np.abs(np.imag(x)) < tiny) & (np.imag(x) != 0))")
 # Where Cephes' igam switches to the Temme asymptotic series (shape a = x > 20, point y within 0.3 a).
 _NEAR_THE_DIAGONAL_OF_A_LARGE_SHAPE = "(x > 20) & (np.abs(y - x) < 0.3 * x) & (dtype == 'float64')"
 # Divisors for which x / y leaves the finite range: subnormal, or tiny against a large x.
@@ -264,7 +267,8 @@ _MUL_DEVIATES = Deviates("complex-mul-non-finite-parts", _COMPLEX_PRODUCT_OVERFL
 _TRUE_DIVISION = dict(
     kinds=("int", "float", "complex"), out_dtype="float", nonzero=("y",),
     deviation=Deviates("complex-division-edge-operands",
-                       f"np.iscomplexobj(y) & (({_SUBNORMAL_Y}) | ~np.isfinite(x) | ~np.isfinite(y)"
+                       f"np.iscomplexobj(y) & (({_SUBNORMAL_Y}) | {_SUBNORMAL_PART_X} | ~np.isfinite(x)"
+                       " | ~np.isfinite(y)"
                        " | (np.abs(y) > np.sqrt(huge)) | (np.abs(x) > np.sqrt(huge))"
                        " | ((x / y).real == 0) | ((x / y).imag == 0))"))
 
@@ -296,7 +300,8 @@ BINARY = [
        nonzero=("y",), inplace="x.div_(y)", out="torch.div(x, y, out=out)",
        grad=vjp.div, smooth=Smooth((Domain(), _NONZERO)),
        deviation=Deviates("complex-division-edge-operands",
-                          f"np.iscomplexobj(y) & (({_SUBNORMAL_Y}) | ~np.isfinite(x) | ~np.isfinite(y)"
+                          f"np.iscomplexobj(y) & (({_SUBNORMAL_Y}) | {_SUBNORMAL_PART_X} | ~np.isfinite(x)"
+                       " | ~np.isfinite(y)"
                           " | (np.abs(y) > np.sqrt(huge)) | (np.abs(x) > np.sqrt(huge))"
                           " | ((x / y).real == 0) | ((x / y).imag == 0))")),
     Op("div_floor", "torch.div(x, y, rounding_mode='floor')", "np.floor_divide(x, y)", arity=2, kinds=REAL,

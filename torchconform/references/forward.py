@@ -322,7 +322,8 @@ def variance_error_scale(x, dim, correction, keepdim, eps):
     mean's second-order term ``eps * sum(x**2) / (n - correction)``, which is
     what is left for a constant slice (S = 0)."""
     squares, total, divisor = _spread(x, dim, correction, keepdim)
-    return (np.sqrt(squares * total) + eps * total) / divisor
+    # the roots apart: squares * total underflows for tiny data (1e-176 * 1e-162)
+    return (np.sqrt(squares) * np.sqrt(total) + eps * total) / divisor
 
 
 def std_error_scale(x, dim, correction, keepdim, eps):
